@@ -1,0 +1,38 @@
+package events
+
+// NewListener and RemoveListener are the events of the emitter returned by
+// Changes: Node's 'newListener' and 'removeListener'.
+const (
+	NewListener    = "newListener"    // emitted before a listener is added
+	RemoveListener = "removeListener" // emitted after a listener is removed
+)
+
+// A Change is the payload of NewListener and RemoveListener: the event whose
+// listeners change and the handle of the listener added or removed.
+type Change struct {
+	Event    string
+	Listener *Listener
+}
+
+// Changes returns the emitter on which e announces its listener changes, as
+// Node announces them on the emitter itself: NewListener before a listener is
+// added (so one added from a NewListener listener comes first), RemoveListener
+// after one is removed, including a once listener just before it runs. They
+// run on the goroutine that made the change. Node mixes them into the
+// emitter's own events; with a typed payload they need their own emitter.
+//
+// Until Changes is first called, e announces nothing and pays nothing.
+func (e *Emitter[T]) Changes() *Emitter[Change] {
+	if c := e.changes.Load(); c != nil {
+		return c
+	}
+	e.changes.CompareAndSwap(nil, &Emitter[Change]{Logger: e.Logger})
+	return e.changes.Load()
+}
+
+// announce emits a change, if anyone asked for changes.
+func (e *Emitter[T]) announce(kind string, h *Listener) {
+	if c := e.changes.Load(); c != nil {
+		c.Emit(kind, Change{Event: h.event, Listener: h})
+	}
+}

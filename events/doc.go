@@ -1,0 +1,31 @@
+// Package events is Node's EventEmitter for Go: an [Emitter] calls the
+// listeners of a named event synchronously, in registration order, each time
+// the event is emitted.
+//
+// It keeps Node's observable behaviour wherever Go allows:
+//
+//   - Listeners run on the emitting goroutine, in order; [Emitter.Prepend]
+//     puts one first; the same function registered twice runs twice.
+//   - An Emit calls exactly the listeners registered when it began (the
+//     snapshot rule): one added during it does not run, one removed still does.
+//   - A once listener is removed before it is called, so it runs exactly once,
+//     also across concurrent Emits on many goroutines and when it panics.
+//   - Listeners may call back into the emitter (On, Off, Emit, RemoveAll): no
+//     lock is held while they run.
+//   - A panic in a listener propagates out of Emit, as Node rethrows.
+//   - Emitting [ErrorEvent] with no listener panics with an [*UnhandledError];
+//     [ErrorMonitor] listeners see every error first.
+//   - More than [DefaultMaxListeners] listeners on one event logs Node's
+//     "possible EventEmitter memory leak" warning through log/slog.
+//   - [Once] and [On] are the context-aware forms of Node's events.once and
+//     events.on; [Emitter.Changes] carries 'newListener' and 'removeListener'.
+//
+// Where Go differs: Node removes a listener by its function, nodekit by the
+// [*Listener] handle registration returns (Go functions are not comparable);
+// one Emitter has one payload type T, so an Emit passes one value; event names
+// are strings, and [Emitter.EventNames] lists them in first-registration order.
+//
+// Emit is built for speed: it takes no lock and writes no shared memory, so
+// emits on many goroutines scale with cores and cost no allocation.
+// Registration pays instead, copying the event's listener list.
+package events

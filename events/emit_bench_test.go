@@ -1,0 +1,90 @@
+package events_test
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/nodekit/nodekit/events"
+)
+
+var sink int
+
+func benchEmitter(listeners int) *events.Emitter[int] {
+	var e events.Emitter[int]
+	for range listeners {
+		e.On("tick", func(v int) { sink += v })
+	}
+	return &e
+}
+
+func BenchmarkEmit(b *testing.B) {
+	for _, n := range []int{0, 1, 10} {
+		b.Run(fmt.Sprintf("listeners=%d", n), func(b *testing.B) {
+			e := benchEmitter(n)
+			b.ReportAllocs()
+			for b.Loop() {
+				e.Emit("tick", 1)
+			}
+		})
+	}
+}
+
+func BenchmarkEmitParallel(b *testing.B) {
+	for _, n := range []int{1, 10} {
+		b.Run(fmt.Sprintf("listeners=%d", n), func(b *testing.B) {
+			var e events.Emitter[int]
+			for range n {
+				e.On("tick", func(v int) {})
+			}
+			b.ReportAllocs()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					e.Emit("tick", 1)
+				}
+			})
+		})
+	}
+}
+
+func BenchmarkEmitManyNames(b *testing.B) {
+	var e events.Emitter[int]
+	for i := range 1000 {
+		e.On(fmt.Sprint("event-", i), func(v int) { sink += v })
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		e.Emit("event-500", 1)
+	}
+}
+
+func BenchmarkOnOff(b *testing.B) {
+	var e events.Emitter[int]
+	e.On("tick", func(int) {})
+	fn := func(int) {}
+	b.ReportAllocs()
+	for b.Loop() {
+		e.Off(e.On("tick", fn))
+	}
+}
+
+func BenchmarkOnOffNewName(b *testing.B) {
+	var e events.Emitter[int]
+	for i := range 1000 {
+		e.On(fmt.Sprint("event-", i), func(int) {})
+	}
+	fn := func(int) {}
+	b.ReportAllocs()
+	for b.Loop() {
+		e.Off(e.On("reply", fn))
+	}
+}
+
+func BenchmarkOnceEmit(b *testing.B) {
+	var e events.Emitter[int]
+	fn := func(int) {}
+	b.ReportAllocs()
+	for b.Loop() {
+		e.Once("tick", fn)
+		e.Emit("tick", 1)
+	}
+}

@@ -1,0 +1,241 @@
+package events
+
+import (
+	"cmp"
+	"log/slog"
+	"slices"
+	"sync"
+	"sync/atomic"
+)
+
+// An Emitter calls the listeners registered for an event, synchronously and
+// in order, each time the event is emitted: Node's EventEmitter with one
+// payload type T. The zero Emitter is ready to use and is safe for concurrent
+// use. It must not be copied after first use.
+//
+// Emit takes no lock and writes no shared memory: each event's listeners are
+// an immutable list that registration replaces (copy-on-write), and event
+// names live in a persistent hash trie. Registering or removing a listener
+// therefore costs O(n) in that event's listener count, while Emit costs one
+// hash lookup plus the calls.
+type Emitter[T any] struct {
+	// Logger receives the max-listeners warning. Nil means slog.Default();
+	// slog.New(slog.DiscardHandler) silences it. Set it before first use.
+	Logger *slog.Logger
+
+	root    atomic.Pointer[names[*entry[T]]] // the events with ≥1 listener
+	changes atomic.Pointer[Emitter[Change]]  // see Changes; nil until asked for
+
+	mu    sync.Mutex // serializes writers; guards the fields below and entry.warned
+	seq   uint64     // counts events that got a first listener, for EventNames
+	limit int        // max listeners per event: 0 means DefaultMaxListeners, <0 none
+}
+
+// An entry is one event name's registration state. A live entry (reachable
+// from the current root) always has a non-empty list; an event whose last
+// listener goes is deleted from the trie and gets a new entry when it returns.
+type entry[T any] struct {
+	list    atomic.Pointer[[]record[T]] // immutable snapshot, replaced by writers
+	seq     uint64                      // registration order of the name
+	isError bool                        // the name is ErrorEvent
+	warned  bool                        // the max-listeners warning was logged
+}
+
+// On adds fn to the end of event's listeners and returns its handle: Node's
+// emitter.on. fn runs on the goroutine that calls Emit. On panics if fn is nil.
+func (e *Emitter[T]) On(event string, fn func(T)) *Listener {
+	return e.add(event, fn, false, false)
+}
+
+// Once adds fn to the end of event's listeners to run at most once: Node's
+// emitter.once. It is removed before it is called (also when it panics), so it
+// runs exactly once however many goroutines emit event at the same time.
+func (e *Emitter[T]) Once(event string, fn func(T)) *Listener {
+	return e.add(event, fn, true, false)
+}
+
+// Prepend adds fn to the front of event's listeners: Node's
+// emitter.prependListener.
+func (e *Emitter[T]) Prepend(event string, fn func(T)) *Listener {
+	return e.add(event, fn, false, true)
+}
+
+// PrependOnce adds fn to the front of event's listeners to run at most once:
+// Node's emitter.prependOnceListener.
+func (e *Emitter[T]) PrependOnce(event string, fn func(T)) *Listener {
+	return e.add(event, fn, true, true)
+}
+
+func (e *Emitter[T]) add(event string, fn func(T), once, prepend bool) *Listener {
+	if fn == nil {
+		panic("events: nil listener function")
+	}
+	h := &Listener{event: event, once: once}
+	// Node emits 'newListener' before the listener is added.
+	e.announce(NewListener, h)
+
+	e.mu.Lock()
+	hash := hashName(event)
+	root := e.root.Load()
+	en, _ := root.get(hash, event)
+	var old []record[T]
+	if en == nil {
+		e.seq++
+		en = &entry[T]{seq: e.seq, isError: event == ErrorEvent}
+	} else {
+		old = *en.list.Load()
+	}
+	ls := make([]record[T], len(old)+1)
+	r := record[T]{fn: fn, h: h, once: once}
+	if prepend {
+		ls[0] = r
+		copy(ls[1:], old)
+	} else {
+		copy(ls, old)
+		ls[len(old)] = r
+	}
+	en.list.Store(&ls)
+	if old == nil {
+		e.root.Store(root.put(hash, event, en))
+	}
+	limit := e.maxLocked()
+	warn := limit > 0 && len(ls) > limit && !en.warned
+	en.warned = en.warned || warn
+	e.mu.Unlock()
+
+	if warn {
+		e.warnLeak(event, len(ls), limit)
+	}
+	return h
+}
+
+// Off removes the registration l and reports whether it was still registered:
+// Node's emitter.off (removeListener). An Emit already under way still calls
+// l, as in Node. Off(nil) and a handle from another emitter return false.
+func (e *Emitter[T]) Off(l *Listener) bool {
+	if l == nil {
+		return false
+	}
+	e.mu.Lock()
+	removed := e.removeLocked(l)
+	e.mu.Unlock()
+	if removed {
+		e.announce(RemoveListener, l)
+	}
+	return removed
+}
+
+// removeLocked removes h from its event's list. e.mu must be held.
+func (e *Emitter[T]) removeLocked(h *Listener) bool {
+	hash := hashName(h.event)
+	root := e.root.Load()
+	en, _ := root.get(hash, h.event)
+	if en == nil {
+		return false
+	}
+	old := *en.list.Load()
+	i := indexOf(old, h)
+	switch {
+	case i < 0:
+		return false
+	case len(old) == 1:
+		en.list.Store(nil)
+		e.root.Store(root.delete(hash, h.event))
+		return true
+	}
+	ls := make([]record[T], 0, len(old)-1)
+	ls = append(append(ls, old[:i]...), old[i+1:]...)
+	en.list.Store(&ls)
+	if len(ls) == 1 {
+		en.warned = false // Node forgets the warning when one listener is left
+	}
+	return true
+}
+
+// RemoveAll removes every listener of the given events, or of every event
+// when none is given: Node's emitter.removeAllListeners. An Emit already under
+// way still calls them. When Changes has listeners, each removal is announced
+// in Node's order: event by event, last listener first.
+func (e *Emitter[T]) RemoveAll(events ...string) {
+	if len(events) == 0 {
+		events = e.EventNames()
+	}
+	if e.changes.Load() != nil {
+		for _, event := range events {
+			ls := e.Listeners(event)
+			for i := len(ls) - 1; i >= 0; i-- {
+				e.Off(ls[i])
+			}
+		}
+		return
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	root := e.root.Load()
+	for _, event := range events {
+		hash := hashName(event)
+		if en, ok := root.get(hash, event); ok {
+			en.list.Store(nil)
+			root = root.delete(hash, event)
+		}
+	}
+	e.root.Store(root)
+}
+
+// lookup returns the live entry of event, or nil.
+func (e *Emitter[T]) lookup(event string) *entry[T] {
+	root := e.root.Load()
+	if root == nil {
+		return nil
+	}
+	en, _ := root.get(hashName(event), event)
+	return en
+}
+
+// snapshot returns the listeners of event at this instant; do not modify it.
+func (e *Emitter[T]) snapshot(event string) []record[T] {
+	if en := e.lookup(event); en != nil {
+		if ls := en.list.Load(); ls != nil {
+			return *ls
+		}
+	}
+	return nil
+}
+
+// ListenerCount returns the number of listeners registered for event: Node's
+// emitter.listenerCount.
+func (e *Emitter[T]) ListenerCount(event string) int {
+	return len(e.snapshot(event))
+}
+
+// Listeners returns the handles of event's listeners in the order Emit calls
+// them: Node's emitter.listeners, with handles for functions.
+func (e *Emitter[T]) Listeners(event string) []*Listener {
+	ls := e.snapshot(event)
+	hs := make([]*Listener, len(ls))
+	for i := range ls {
+		hs[i] = ls[i].h
+	}
+	return hs
+}
+
+// EventNames returns the events that have at least one listener, in the
+// order they got their first listener (an event whose listeners were all
+// removed counts from when it got one again). Node orders by JavaScript
+// property order instead, which puts integer-like names first.
+func (e *Emitter[T]) EventNames() []string {
+	type named struct {
+		name string
+		seq  uint64
+	}
+	var all []named
+	e.root.Load().each(func(name string, en *entry[T]) {
+		all = append(all, named{name, en.seq})
+	})
+	slices.SortFunc(all, func(a, b named) int { return cmp.Compare(a.seq, b.seq) })
+	out := make([]string, len(all))
+	for i := range all {
+		out[i] = all[i].name
+	}
+	return out
+}

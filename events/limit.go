@@ -1,0 +1,57 @@
+package events
+
+import (
+	"fmt"
+	"log/slog"
+)
+
+// DefaultMaxListeners is the number of listeners an event may have before the
+// emitter logs a possible-leak warning, unless SetMaxListeners says otherwise:
+// Node's events.defaultMaxListeners, which nodekit keeps constant.
+const DefaultMaxListeners = 10
+
+// SetMaxListeners sets how many listeners each event may have before e logs a
+// warning; 0 means unlimited, as in Node. Going over the limit is allowed: the
+// warning names a likely leak. It is logged once per event, through Logger,
+// and again only after the event is back to one listener (Node's rule).
+// SetMaxListeners panics if n is negative.
+func (e *Emitter[T]) SetMaxListeners(n int) {
+	if n < 0 {
+		panic(fmt.Sprintf("events: SetMaxListeners(%d): negative limit", n))
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if n == 0 {
+		e.limit = -1
+	} else {
+		e.limit = n
+	}
+}
+
+// MaxListeners returns the current limit: Node's emitter.getMaxListeners.
+// 0 means unlimited.
+func (e *Emitter[T]) MaxListeners() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return max(e.maxLocked(), 0)
+}
+
+// maxLocked returns the effective limit, ≤ 0 meaning none. e.mu must be held.
+func (e *Emitter[T]) maxLocked() int {
+	if e.limit == 0 {
+		return DefaultMaxListeners
+	}
+	return e.limit
+}
+
+// warnLeak logs Node's MaxListenersExceededWarning.
+func (e *Emitter[T]) warnLeak(event string, count, limit int) {
+	logger := e.Logger
+	if logger == nil {
+		logger = slog.Default()
+	}
+	logger.Warn(fmt.Sprintf("Possible EventEmitter memory leak detected. "+
+		"%d %s listeners added to %T. MaxListeners is %d. "+
+		"Use SetMaxListeners to increase limit", count, event, e, limit),
+		slog.String("event", event), slog.Int("listeners", count), slog.Int("max", limit))
+}
