@@ -246,8 +246,8 @@ type warningLog struct {
 }
 
 func (w *warningLog) Enabled(context.Context, slog.Level) bool { return true }
-func (w *warningLog) WithAttrs([]slog.Attr) slog.Handler        { return w }
-func (w *warningLog) WithGroup(string) slog.Handler             { return w }
+func (w *warningLog) WithAttrs([]slog.Attr) slog.Handler       { return w }
+func (w *warningLog) WithGroup(string) slog.Handler            { return w }
 
 func (w *warningLog) Handle(_ context.Context, rec slog.Record) error {
 	var event string
