@@ -3,6 +3,7 @@ package events
 import (
 	"context"
 	"iter"
+	"sync/atomic"
 )
 
 // Once waits for the next emission of event on e and returns its value:
@@ -27,9 +28,20 @@ func Once[T any](ctx context.Context, e *Emitter[T], event string) (T, error) {
 		default: // the other listener already answered
 		}
 	}
-	defer e.Off(e.Once(event, func(v T) { send(result{v: v}) }))
+	// Whichever listener runs first removes the other at once, as Node does,
+	// so that an "error" stops the wait for event before Once returns.
+	var l, el atomic.Pointer[Listener]
+	l.Store(e.Once(event, func(v T) {
+		e.Off(el.Load())
+		send(result{v: v})
+	}))
+	defer func() { e.Off(l.Load()) }()
 	if event != ErrorEvent {
-		defer e.Off(e.Once(ErrorEvent, func(v T) { send(result{err: errorOf(v)}) }))
+		el.Store(e.Once(ErrorEvent, func(v T) {
+			e.Off(l.Load())
+			send(result{err: errorOf(v)})
+		}))
+		defer func() { e.Off(el.Load()) }()
 	}
 	select {
 	case r := <-ch:

@@ -21,9 +21,10 @@ type names[V any] struct {
 
 // A slot holds either a subtrie or one entry.
 type slot[V any] struct {
-	sub *names[V] // non-nil: a subtrie; the other fields are unused
-	key string
-	val V
+	sub  *names[V] // non-nil: a subtrie; the other fields are unused
+	hash uint64    // of key, kept so that moving an entry down needs no rehash
+	key  string
+	val  V
 }
 
 const (
@@ -77,7 +78,7 @@ func (n *names[V]) put(h uint64, key string, v V) *names[V] {
 
 func (n *names[V]) putAt(depth int, h uint64, key string, v V) *names[V] {
 	if depth == maxDepth {
-		return n.putCollision(key, v)
+		return n.putCollision(h, key, v)
 	}
 	if n == nil {
 		n = &names[V]{}
@@ -85,7 +86,7 @@ func (n *names[V]) putAt(depth int, h uint64, key string, v V) *names[V] {
 	bit := uint32(1) << (h >> (depth * levelBits) & levelMask)
 	i := bits.OnesCount32(n.bitmap & (bit - 1))
 	if n.bitmap&bit == 0 {
-		return n.with(bit, i, slot[V]{key: key, val: v})
+		return n.with(bit, i, slot[V]{hash: h, key: key, val: v})
 	}
 	old := n.slots[i]
 	switch {
@@ -94,13 +95,13 @@ func (n *names[V]) putAt(depth int, h uint64, key string, v V) *names[V] {
 	case old.key == key:
 		old.val = v
 	default: // two names share this slot: push both one level down
-		sub := (*names[V])(nil).putAt(depth+1, hashName(old.key), old.key, old.val)
+		sub := (*names[V])(nil).putAt(depth+1, old.hash, old.key, old.val)
 		old = slot[V]{sub: sub.putAt(depth+1, h, key, v)}
 	}
 	return n.replaced(i, old)
 }
 
-func (n *names[V]) putCollision(key string, v V) *names[V] {
+func (n *names[V]) putCollision(h uint64, key string, v V) *names[V] {
 	c := &names[V]{}
 	if n != nil {
 		c.slots = make([]slot[V], len(n.slots), len(n.slots)+1)
@@ -112,7 +113,7 @@ func (n *names[V]) putCollision(key string, v V) *names[V] {
 			return c
 		}
 	}
-	c.slots = append(c.slots, slot[V]{key: key, val: v})
+	c.slots = append(c.slots, slot[V]{hash: h, key: key, val: v})
 	return c
 }
 
