@@ -47,12 +47,7 @@ func (e *Emitter[T]) claim(h *Listener) bool {
 	if !h.claim() {
 		return false
 	}
-	e.mu.Lock()
-	removed := e.removeLocked(h)
-	e.mu.Unlock()
-	if removed {
-		e.announce(RemoveListener, h)
-	}
+	e.remove(h)
 	return true
 }
 

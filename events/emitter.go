@@ -116,11 +116,16 @@ func (e *Emitter[T]) Off(l *Listener) bool {
 	if l == nil {
 		return false
 	}
+	return e.remove(l)
+}
+
+// remove removes h and announces it; it reports whether h was registered.
+func (e *Emitter[T]) remove(h *Listener) bool {
 	e.mu.Lock()
-	removed := e.removeLocked(l)
+	removed := e.removeLocked(h)
 	e.mu.Unlock()
 	if removed {
-		e.announce(RemoveListener, l)
+		e.announce(RemoveListener, h)
 	}
 	return removed
 }

@@ -8,7 +8,6 @@ import (
 	"os"
 	"runtime"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/nodekit/nodekit/events"
@@ -152,46 +151,30 @@ func ExampleOn() {
 	// 6 0
 }
 
-// A TaskBus is Node's TaskBus example: an emitter that reports finished work.
-type TaskBus struct {
-	events.Emitter[Payload]
-
-	wg   sync.WaitGroup
-	mu   sync.Mutex
-	prev chan struct{} // closed once the task added before has been reported
-}
-
-// A Payload is what "task:done" carries.
+// A Payload is what "task:done" carries in the TaskBus example.
 type Payload struct {
 	ID     int
 	Result string
 }
 
-// AddTask does the work on another goroutine and then emits "task:done".
-// Tasks are reported in the order they were added, as Node's equal
-// timeouts fire in order.
-func (b *TaskBus) AddTask(id int, work string) {
-	b.mu.Lock()
-	prev, done := b.prev, make(chan struct{})
-	b.prev = done
-	b.mu.Unlock()
-	b.wg.Go(func() {
-		defer close(done)
-		result := strings.ToUpper(work) // the async work
-		if prev != nil {
-			<-prev
-		}
-		b.Emit("task:done", Payload{ID: id, Result: result})
-	})
-}
-
+// Node's TaskBus: work finishes on another goroutine and is announced with a
+// "task:done" event; the Once listener runs only for the first completion.
+// (examples/taskbus is the same as a program, with Node's 100ms timers.)
 func Example_taskBus() {
-	var bus TaskBus
+	var bus events.Emitter[Payload]
 	bus.On("task:done", func(p Payload) { fmt.Printf("Task finished: %+v\n", p) })
 	bus.Once("task:done", func(Payload) { fmt.Println("This runs only for the first completion") })
-	bus.AddTask(1, "compile")
-	bus.AddTask(2, "test")
-	bus.wg.Wait()
+
+	done := make(chan struct{})
+	go func() { // the asynchronous work, finishing in order
+		defer close(done)
+		for id, work := range []string{1: "compile", 2: "test"} {
+			if work != "" {
+				bus.Emit("task:done", Payload{ID: id, Result: strings.ToUpper(work)})
+			}
+		}
+	}()
+	<-done
 	// Output:
 	// Task finished: {ID:1 Result:COMPILE}
 	// This runs only for the first completion
