@@ -119,7 +119,7 @@ func BenchmarkEmitParallel(b *testing.B) {
 			b.Run("lib=nodekit", func(b *testing.B) {
 				e := newNodekit(n, checkInt)
 				b.ReportAllocs()
-				runParallel(b, func(pb *testing.PB) {
+				b.RunParallel(func(pb *testing.PB) {
 					for pb.Next() {
 						e.Emit(event, payload)
 					}
@@ -128,7 +128,7 @@ func BenchmarkEmitParallel(b *testing.B) {
 			b.Run("lib=eventbus", func(b *testing.B) {
 				bus := newEventBus(n, checkInt)
 				b.ReportAllocs()
-				runParallel(b, func(pb *testing.PB) {
+				b.RunParallel(func(pb *testing.PB) {
 					for pb.Next() {
 						bus.Publish(event, payload)
 					}
@@ -137,7 +137,7 @@ func BenchmarkEmitParallel(b *testing.B) {
 			b.Run("lib=kataras", func(b *testing.B) {
 				e := newKataras(n, checkAny)
 				b.ReportAllocs()
-				runParallel(b, func(pb *testing.PB) {
+				b.RunParallel(func(pb *testing.PB) {
 					for pb.Next() {
 						e.Emit(event, payload)
 					}
@@ -145,30 +145,6 @@ func BenchmarkEmitParallel(b *testing.B) {
 			})
 		})
 	}
-}
-
-// pbGuard keeps alive the objects that runParallel allocates; see there.
-var pbGuard []*testing.PB
-
-// runParallel is b.RunParallel after a guard against false sharing with the
-// harness itself. RunParallel allocates one testing.PB per goroutine (32
-// bytes, with a pointer) and pb.Next writes to it on every iteration. If one
-// lands on the same cache line as a small read-only object that Emit reads
-// (nodekit's event trie node is also 32 bytes with pointers, so it comes from
-// the same size class), each pb.Next invalidates that line in the other core's
-// cache and a lock-free Emit runs 3x slower than on one core: on this module's
-// 2-core machine, BenchmarkEmitParallel for nodekit was bimodal, about 5 ns/op
-// or about 16 ns/op from run to run. Allocating a span and a half of objects
-// of the same type first fills the free slots next to the emitter's objects,
-// so the PBs are allocated elsewhere. It is done for every library alike.
-func runParallel(b *testing.B, body func(*testing.PB)) {
-	pbGuard = make([]*testing.PB, 512)
-	for i := range pbGuard {
-		pbGuard[i] = new(testing.PB)
-	}
-	b.ResetTimer() // the guard's allocations are not the emitter's
-	b.RunParallel(body)
-	pbGuard = nil
 }
 
 // BenchmarkOnOff measures adding and then removing one listener on an event

@@ -14,9 +14,12 @@ import (
 // A nil *names is the empty trie. A node keeps its children in popcount order
 // under a 32-bit bitmap, five hash bits per level. Below the last full level
 // (after 60 bits) a node is a plain list of colliding entries.
+//
+// A node fills a cache line (see lineSize), because every Emit reads it.
 type names[V any] struct {
 	bitmap uint32
 	slots  []slot[V]
+	_      [lineSize - 32]byte
 }
 
 // A slot holds either a subtrie or one entry.
