@@ -1,11 +1,27 @@
 module github.com/nodekit/nodekit/benchmarks
 
-go 1.25
+go 1.25.0
 
 require (
 	github.com/asaskevich/EventBus v0.0.0-20200907212545-49d423059eef
+	github.com/go-chi/chi/v5 v5.5.0
+	github.com/justinas/alice v1.2.0
 	github.com/kataras/go-events v0.0.3
+	github.com/labstack/echo/v4 v4.16.0
 	github.com/nodekit/nodekit v0.0.0
+	github.com/urfave/negroni/v3 v3.1.2
+)
+
+require (
+	github.com/labstack/gommon v0.5.0 // indirect
+	github.com/mattn/go-colorable v0.1.15 // indirect
+	github.com/mattn/go-isatty v0.0.22 // indirect
+	github.com/valyala/bytebufferpool v1.0.0 // indirect
+	github.com/valyala/fasttemplate v1.2.2 // indirect
+	golang.org/x/crypto v0.53.0 // indirect
+	golang.org/x/net v0.56.0 // indirect
+	golang.org/x/sys v0.46.0 // indirect
+	golang.org/x/text v0.40.0 // indirect
 )
 
 replace github.com/nodekit/nodekit => ../

@@ -31,21 +31,17 @@ type Middleware[C any] func(c C, next Next) error
 //
 // The composed middleware is safe for concurrent use. It keeps the state of a
 // call in a sync.Pool, so a call allocates nothing — except when a layer
-// returns without calling its next: that Next is then retired for good (one
-// small allocation) so that a copy kept past the return can never run a later
-// call's downstream.
+// returns without calling its next: that Next is then retired for good (two
+// small allocations make its replacement) so that a copy kept past the return
+// can never run a later call's downstream. The last layer's Next is retired
+// only when it could reach code: when the composed middleware was given a
+// non-nil next.
 //
 // Compose panics if any layer is nil: that is a programmer error, like Koa's
 // TypeError.
 func Compose[C any](mw ...Middleware[C]) Middleware[C] {
-	layers := make([]Middleware[C], len(mw))
-	for i, m := range mw {
-		if m == nil {
-			panic(fmt.Sprintf("middleware: Compose: layer %d of %d is nil", i, len(mw)))
-		}
-		layers[i] = m
-	}
-	if len(layers) == 0 {
+	s := newStack(mw)
+	if len(s.layers) == 0 {
 		return func(_ C, next Next) error {
 			if next == nil {
 				return nil
@@ -53,8 +49,6 @@ func Compose[C any](mw ...Middleware[C]) Middleware[C] {
 			return next()
 		}
 	}
-	s := &stack[C]{layers: layers}
-	s.pool.New = func() any { return s.newRun() }
 	return s.call
 }
 
@@ -64,106 +58,141 @@ type stack[C any] struct {
 	pool   sync.Pool // *run[C]
 }
 
+func newStack[C any](mw []Middleware[C]) *stack[C] {
+	s := &stack[C]{layers: make([]Middleware[C], len(mw))}
+	for i, m := range mw {
+		if m == nil {
+			panic(fmt.Sprintf("middleware: Compose: layer %d of %d is nil", i, len(mw)))
+		}
+		s.layers[i] = m
+	}
+	s.pool.New = func() any { return s.newRun() }
+	return s
+}
+
 // A run is the state of one call of a composed middleware.
 type run[C any] struct {
 	layers []Middleware[C]
 	c      C
 	next   Next // the composed middleware's own next
-	steps  []step[C]
+	// steps[0] is the entry: its Next runs layer 0. steps[k+1] belongs to
+	// layer k: its Next, given to that layer, runs layer k+1 (or, after the
+	// last layer, the composed middleware's next).
+	steps []*step
+	// lastExposed: the last layer returned without calling its Next in a
+	// call whose own next was nil, where that Next could do nothing; it must
+	// be retired before a call with a non-nil next.
+	lastExposed bool
 }
 
-// A step is the state of one layer in a run.
-type step[C any] struct {
-	state uint8
-	cell  *cell[C] // what the layer's Next is bound to
-	next  Next     // cell.call
+// A step is the state of one layer in a run, and what its Next is bound to.
+// A retired step belongs to a Next that may have leaked: it answers
+// ErrNextAfterReturn for ever, and the run has a new step for the layer.
+type step struct {
+	state   uint8
+	retired uint32 // atomic: 1 once retired; read with the atomic.LoadUint32 intrinsic
+	next    Next
 }
 
-// Layer states in a run.
+// Step states in a run.
 const (
-	idle     uint8 = iota // not entered (yet) in this run
+	idle     uint8 = iota // not entered in this run
 	running               // entered; next not called
 	called                // next called
 	returned              // the layer has returned
 )
 
-// A cell binds a Next to a layer of a run state. A retired cell belongs to a
-// Next that may have leaked; it answers ErrNextAfterReturn for ever.
-type cell[C any] struct {
-	r       *run[C]
-	i       int
-	retired atomic.Bool
-}
-
-// call is layer i's next: it runs layer i+1, once.
-func (c *cell[C]) call() error {
-	if c.retired.Load() {
-		return ErrNextAfterReturn
-	}
-	r := c.r
-	st := &r.steps[c.i]
-	switch st.state {
-	case running:
-		st.state = called
-		return r.enter(c.i + 1)
-	case called:
-		return ErrNextCalledMultipleTimes
-	default:
-		return ErrNextAfterReturn
-	}
-}
-
 func (s *stack[C]) newRun() *run[C] {
-	r := &run[C]{layers: s.layers, steps: make([]step[C], len(s.layers))}
-	for i := range r.steps {
-		r.bind(i)
+	r := &run[C]{layers: s.layers, steps: make([]*step, len(s.layers)+1)}
+	for k := range r.steps {
+		r.bind(k)
 	}
 	return r
 }
 
-// bind gives layer i a fresh Next.
-func (r *run[C]) bind(i int) {
-	c := &cell[C]{r: r, i: i}
-	r.steps[i].cell, r.steps[i].next = c, c.call
+// bind gives step k a fresh step value and Next. The Next runs layer k in
+// its own closure, so that a layer costs one call frame besides its own.
+func (r *run[C]) bind(k int) {
+	st := &step{}
+	st.next = func() error {
+		if atomic.LoadUint32(&st.retired) != 0 {
+			return ErrNextAfterReturn
+		}
+		switch st.state {
+		case running:
+		case called:
+			return ErrNextCalledMultipleTimes
+		default:
+			return ErrNextAfterReturn
+		}
+		st.state = called
+		if k == len(r.layers) {
+			if r.next == nil {
+				return nil
+			}
+			return r.next()
+		}
+		nx := r.steps[k+1]
+		nx.state = running
+		err := r.layers[k](r.c, nx.next)
+		if nx.state == running {
+			r.shortCircuited(k + 1)
+		} else {
+			nx.state = returned
+		}
+		return err
+	}
+	r.steps[k] = st
 }
 
-// call runs one call of the composed middleware. If a layer panics, the run
-// state is dropped rather than pooled: its Nexts can only reach it.
+// retire ends the Next of step k for good.
+func (r *run[C]) retire(k int) {
+	atomic.StoreUint32(&r.steps[k].retired, 1)
+	r.bind(k)
+}
+
+// shortCircuited handles the layer of step k returning without calling its
+// Next, which it may have kept: the Next is retired, unless it is the last
+// layer's and can reach no code.
+func (r *run[C]) shortCircuited(k int) {
+	if k < len(r.layers) || r.next != nil {
+		r.retire(k) // the fresh step is idle
+		return
+	}
+	r.lastExposed = true
+	r.steps[k].state = returned
+}
+
+// call runs one call of the composed middleware with a pooled run. If a
+// layer panics, the run is dropped rather than pooled: its Nexts can only
+// reach it.
 func (s *stack[C]) call(c C, next Next) error {
 	r := s.pool.Get().(*run[C])
-	r.c, r.next = c, next
-	err := r.enter(0)
-	var zero C
-	r.c, r.next = zero, nil
-	for i := range r.steps {
-		st := &r.steps[i]
-		if st.state == running || st.state == called {
-			// Unwound by a panic that an outer layer recovered: the layer
-			// never returned normally, so its Next may be anywhere.
-			st.cell.retired.Store(true)
-			r.bind(i)
-		}
-		st.state = idle
-	}
+	err := r.do(c, next)
 	s.pool.Put(r)
 	return err
 }
 
-// enter runs layer i (or, past the last layer, the composed middleware's next).
-func (r *run[C]) enter(i int) error {
-	if i == len(r.steps) {
-		if r.next == nil {
-			return nil
+// do runs the layers with c and next, and then readies r for the next call.
+func (r *run[C]) do(c C, next Next) error {
+	if next != nil && r.lastExposed {
+		r.retire(len(r.layers))
+		r.lastExposed = false
+	}
+	r.c, r.next = c, next
+	entry := r.steps[0]
+	entry.state = running
+	err := entry.next()
+	var zero C
+	r.c, r.next = zero, nil
+	for k, st := range r.steps {
+		if k > 0 && (st.state == running || st.state == called) {
+			// Unwound by a panic that an outer layer recovered: the layer
+			// never returned normally, so its Next may be anywhere.
+			r.retire(k)
+			continue
 		}
-		return r.next()
+		st.state = idle
 	}
-	st := &r.steps[i]
-	st.state = running
-	err := r.layers[i](r.c, st.next)
-	if st.state == running { // returned without calling next: it may have kept it
-		st.cell.retired.Store(true)
-		r.bind(i)
-	}
-	st.state = returned
 	return err
 }

@@ -18,10 +18,11 @@ type Context struct {
 	// R.WithContext for example.
 	R *http.Request
 
-	start  time.Time
-	rw     ResponseWriter
-	hooks  []func(*Context)
-	values []value
+	rtStart time.Time      // set by ResponseTime
+	run     *run[*Context] // the App's call state, pooled with the Context
+	rw      ResponseWriter
+	hooks   []func(*Context)
+	values  []value
 }
 
 type value struct{ key, val any }
@@ -37,9 +38,6 @@ func (c *Context) Size() int64 { return c.rw.size }
 
 // Committed reports whether the status and headers have been sent.
 func (c *Context) Committed() bool { return c.rw.status != 0 }
-
-// Start returns when the Handler received the request.
-func (c *Context) Start() time.Time { return c.start }
 
 // Context returns the request's context.
 func (c *Context) Context() context.Context { return c.R.Context() }
@@ -109,7 +107,6 @@ func (k *Key[T]) Get(c *Context) (T, bool) {
 func (c *Context) reset(w http.ResponseWriter, r *http.Request) {
 	c.rw = ResponseWriter{w: w, c: c}
 	c.W, c.R = &c.rw, r
-	c.start = time.Now()
 }
 
 // clear drops the request's references, keeping the slices' capacity.

@@ -38,8 +38,8 @@ type App struct {
 
 	mu     sync.Mutex
 	layers []Middleware[*Context]
-	stack  atomic.Pointer[Middleware[*Context]] // composed at the first request
-	pool   sync.Pool                            // *Context
+	stack  atomic.Pointer[stack[*Context]] // composed at the first request
+	pool   sync.Pool                       // *Context, each with its run
 }
 
 // Handler returns an App serving layers.
@@ -58,36 +58,37 @@ func (a *App) Use(layers ...Middleware[*Context]) {
 		panic("middleware: App.Use after the first request")
 	}
 	a.layers = append(a.layers, layers...)
-	Compose(a.layers...) // checks for nil layers now, not at the first request
+	newStack(a.layers) // checks for nil layers now, not at the first request
 }
 
 // composed returns the stack, composing it at the first request.
-func (a *App) composed() Middleware[*Context] {
-	if p := a.stack.Load(); p != nil {
-		return *p
+func (a *App) composed() *stack[*Context] {
+	if s := a.stack.Load(); s != nil {
+		return s
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if p := a.stack.Load(); p != nil {
-		return *p
+	if s := a.stack.Load(); s != nil {
+		return s
 	}
-	stack := Mount(http.NotFoundHandler())
-	if len(a.layers) > 0 {
-		stack = Compose(a.layers...)
+	layers := a.layers
+	if len(layers) == 0 {
+		layers = []Middleware[*Context]{Mount(http.NotFoundHandler())}
 	}
-	a.stack.Store(&stack)
-	return stack
+	s := newStack(layers)
+	a.stack.Store(s)
+	return s
 }
 
 // ServeHTTP runs the stack for one request.
 func (a *App) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	stack := a.composed()
+	s := a.composed()
 	c, _ := a.pool.Get().(*Context)
 	if c == nil {
-		c = new(Context)
+		c = &Context{run: s.newRun()}
 	}
 	c.reset(w, r)
-	err := stack(c, nil)
+	err := c.run.do(c, nil)
 	a.respond(c, err)
 	c.clear()
 	a.pool.Put(c)
