@@ -9,6 +9,7 @@ package benchmarks
 
 import (
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -382,6 +383,30 @@ func BenchmarkHTTPStack10(b *testing.B) {
 			for b.Loop() {
 				w.reset()
 				h.ServeHTTP(w, r)
+			}
+		})
+	}
+}
+
+// BenchmarkHTTPLoopback10 measures the same stacks end to end: one GET over
+// a kept-alive loopback connection per iteration, body read to the end. It
+// shows what the middleware costs against a real request's cost.
+func BenchmarkHTTPLoopback10(b *testing.B) {
+	for _, s := range httpStacks {
+		b.Run("lib="+s.lib, func(b *testing.B) {
+			srv := httptest.NewServer(s.build(&probe{}))
+			defer srv.Close()
+			client := srv.Client()
+			b.ReportAllocs()
+			for b.Loop() {
+				resp, err := client.Get(srv.URL)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if _, err := io.Copy(io.Discard, resp.Body); err != nil {
+					b.Fatal(err)
+				}
+				resp.Body.Close()
 			}
 		})
 	}
