@@ -19,19 +19,27 @@ import (
 	"github.com/nodekit/nodekit/middleware"
 )
 
-// serve starts app on a loopback server for the test and returns a GET
-// function for paths on it.
+// open starts h on a loopback server for the test and GETs path, leaving
+// the body to the caller (it is closed with the server at the end).
+func open(t *testing.T, h http.Handler, path string) *http.Response {
+	t.Helper()
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	resp, err := srv.Client().Get(srv.URL + path)
+	if err != nil {
+		t.Fatalf("GET %s: %v", path, err)
+	}
+	t.Cleanup(func() { resp.Body.Close() })
+	return resp
+}
+
+// serve returns a function that GETs paths from app over loopback and
+// returns the response and its body.
 func serve(t *testing.T, app http.Handler) func(path string) (*http.Response, string) {
 	t.Helper()
-	srv := httptest.NewServer(app)
-	t.Cleanup(srv.Close)
 	return func(path string) (*http.Response, string) {
 		t.Helper()
-		resp, err := srv.Client().Get(srv.URL + path)
-		if err != nil {
-			t.Fatalf("GET %s: %v", path, err)
-		}
-		defer resp.Body.Close()
+		resp := open(t, app, path)
 		body, err := io.ReadAll(resp.Body)
 		if err != nil {
 			t.Fatalf("GET %s: reading body: %v", path, err)
@@ -196,13 +204,7 @@ func TestStreamingFlushesThroughWrapper(t *testing.T) {
 		io.WriteString(c.W, "second\n")
 		return nil
 	})
-	srv := httptest.NewServer(app)
-	defer srv.Close()
-	resp, err := srv.Client().Get(srv.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
+	resp := open(t, app, "/")
 	if resp.Header.Get("X-Response-Time") == "" {
 		t.Error("no X-Response-Time on a streamed response")
 	}
@@ -436,13 +438,7 @@ func TestWrapTimeoutHandler(t *testing.T) {
 		_, lateErr = io.WriteString(c.W, "late") // std's writer refuses it
 		return nil
 	})
-	srv := httptest.NewServer(app)
-	defer srv.Close()
-	resp, err := srv.Client().Get(srv.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
+	resp := open(t, app, "/")
 	body := make([]byte, len("too slow"))
 	if _, err := io.ReadFull(resp.Body, body); resp.StatusCode != 503 || err != nil || string(body) != "too slow" {
 		t.Fatalf("GET = %d %q (%v), want 503 too slow before the handler ends", resp.StatusCode, body, err)
