@@ -36,8 +36,9 @@ func (c *Context) Status() int { return c.rw.status }
 // Size returns the number of body bytes written so far.
 func (c *Context) Size() int64 { return c.rw.size }
 
-// Committed reports whether the status and headers have been sent.
-func (c *Context) Committed() bool { return c.rw.status != 0 }
+// Committed reports whether the status and headers have been sent (or the
+// connection hijacked).
+func (c *Context) Committed() bool { return c.rw.Committed() }
 
 // Context returns the request's context.
 func (c *Context) Context() context.Context { return c.R.Context() }
@@ -47,7 +48,7 @@ func (c *Context) Context() context.Context { return c.R.Context() }
 // answers err with (StatusOf). A logging layer uses it so that it reports the
 // status of an error it sees before the Handler turns it into a response.
 func (c *Context) FinalStatus(err error) int {
-	if c.Committed() {
+	if c.rw.Committed() {
 		return c.rw.status
 	}
 	return StatusOf(err)

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -233,9 +234,23 @@ func TestResponseControllerThroughWrapper(t *testing.T) {
 		buf.WriteString("HTTP/1.1 200 OK\r\nContent-Length: 8\r\nConnection: close\r\n\r\nhijacked")
 		return buf.Flush()
 	})
-	resp, body := serve(t, app)("/")
-	if resp.StatusCode != 200 || body != "hijacked" {
+	var serverLog bytes.Buffer
+	srv := httptest.NewUnstartedServer(app)
+	srv.Config.ErrorLog = log.New(&serverLog, "", 0)
+	srv.Start()
+	defer srv.Close()
+	resp, err := srv.Client().Get(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || string(body) != "hijacked" {
 		t.Fatalf("GET / = %d %q, want the hijacked response", resp.StatusCode, body)
+	}
+	srv.Close()
+	if serverLog.Len() > 0 { // e.g. "response.WriteHeader on hijacked connection"
+		t.Fatalf("the server logged %q", serverLog.String())
 	}
 }
 

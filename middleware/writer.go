@@ -1,7 +1,9 @@
 package middleware
 
 import (
+	"bufio"
 	"io"
+	"net"
 	"net/http"
 )
 
@@ -14,10 +16,11 @@ import (
 //
 // A ResponseWriter is not safe for concurrent use, like the writer it wraps.
 type ResponseWriter struct {
-	w      http.ResponseWriter
-	c      *Context // for the OnCommit hooks
-	status int
-	size   int64
+	w        http.ResponseWriter
+	c        *Context // for the OnCommit hooks
+	status   int
+	size     int64
+	hijacked bool
 }
 
 // Header returns the header map that WriteHeader will send.
@@ -27,7 +30,7 @@ func (w *ResponseWriter) Header() http.Header { return w.w.Header() }
 // status. A 1xx informational status (but 101) is passed through and does
 // not commit the response, as in net/http.
 func (w *ResponseWriter) WriteHeader(code int) {
-	if w.status != 0 {
+	if w.Committed() {
 		return
 	}
 	if code >= 100 && code <= 199 && code != http.StatusSwitchingProtocols {
@@ -84,6 +87,18 @@ func (w *ResponseWriter) FlushError() error {
 	return http.NewResponseController(w.w).Flush()
 }
 
+// Hijack takes over the connection (http.Hijacker), through the wrapped
+// writer's Hijack or its own Unwrap chain; it fails with
+// http.ErrNotSupported where the connection cannot be hijacked (HTTP/2).
+// After it, the response counts as committed with status 0.
+func (w *ResponseWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	conn, buf, err := http.NewResponseController(w.w).Hijack()
+	if err == nil {
+		w.hijacked = true
+	}
+	return conn, buf, err
+}
+
 // Unwrap returns the wrapped writer, for http.ResponseController.
 func (w *ResponseWriter) Unwrap() http.ResponseWriter { return w.w }
 
@@ -93,12 +108,12 @@ func (w *ResponseWriter) Status() int { return w.status }
 // Size returns the number of body bytes written so far.
 func (w *ResponseWriter) Size() int64 { return w.size }
 
-// Committed reports whether the status and headers have been sent, after
-// which they cannot change.
-func (w *ResponseWriter) Committed() bool { return w.status != 0 }
+// Committed reports whether the status and headers have been sent (or the
+// connection hijacked), after which they cannot change.
+func (w *ResponseWriter) Committed() bool { return w.status != 0 || w.hijacked }
 
 func (w *ResponseWriter) commit() {
-	if w.status == 0 {
+	if !w.Committed() {
 		w.WriteHeader(http.StatusOK)
 	}
 }
