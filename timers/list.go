@@ -1,0 +1,121 @@
+package timers
+
+import "time"
+
+// A timerList holds the active timers of one duration in the order they
+// were (re)armed, which is also the order of their deadlines: Node's
+// per-duration TimersList. Only its head can be due.
+type timerList struct {
+	d          time.Duration
+	head, tail *Timer
+	expiry     int64 // heap key: the head's deadline, or earlier (stale after a removal)
+	index      int   // position in the loop's heap, -1 when not in it
+}
+
+func (ls *timerList) append(t *Timer) {
+	t.list, t.prev, t.next = ls, ls.tail, nil
+	if ls.tail == nil {
+		ls.head = t
+	} else {
+		ls.tail.next = t
+	}
+	ls.tail = t
+}
+
+func (ls *timerList) remove(t *Timer) {
+	if t.prev == nil {
+		ls.head = t.next
+	} else {
+		t.prev.next = t.next
+	}
+	if t.next == nil {
+		ls.tail = t.prev
+	} else {
+		t.next.prev = t.prev
+	}
+	t.prev, t.next = nil, nil
+}
+
+// listHeap is a min-heap of timer lists by expiry, then by the creation
+// sequence of their heads, so that timers of different durations due at the
+// same instant fire in the order they were set.
+type listHeap []*timerList
+
+func (h listHeap) less(i, j int) bool {
+	a, b := h[i], h[j]
+	if a.expiry != b.expiry {
+		return a.expiry < b.expiry
+	}
+	return a.headSeq() < b.headSeq()
+}
+
+func (ls *timerList) headSeq() uint64 {
+	if ls.head == nil {
+		return 0
+	}
+	return ls.head.seq
+}
+
+func (h *listHeap) push(ls *timerList) {
+	ls.index = len(*h)
+	*h = append(*h, ls)
+	h.up(ls.index)
+}
+
+func (h *listHeap) removeAt(i int) {
+	old := *h
+	n := len(old) - 1
+	old[i].index = -1
+	if i != n {
+		old[i] = old[n]
+		old[i].index = i
+	}
+	old[n] = nil
+	*h = old[:n]
+	if i != n {
+		h.fix(i)
+	}
+}
+
+// fix restores the heap after the key of element i changed.
+func (h listHeap) fix(i int) {
+	if !h.down(i) {
+		h.up(i)
+	}
+}
+
+func (h listHeap) up(i int) {
+	for i > 0 {
+		p := (i - 1) / 2
+		if !h.less(i, p) {
+			return
+		}
+		h.swap(i, p)
+		i = p
+	}
+}
+
+func (h listHeap) down(i int) bool {
+	start := i
+	for {
+		l := 2*i + 1
+		if l >= len(h) {
+			break
+		}
+		m := l
+		if r := l + 1; r < len(h) && h.less(r, l) {
+			m = r
+		}
+		if !h.less(m, i) {
+			break
+		}
+		h.swap(i, m)
+		i = m
+	}
+	return i > start
+}
+
+func (h listHeap) swap(i, j int) {
+	h[i], h[j] = h[j], h[i]
+	h[i].index, h[j].index = i, j
+}

@@ -1,0 +1,251 @@
+package timers
+
+import (
+	"context"
+	"math"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// A Loop runs callbacks one at a time, on the goroutine that calls Run, in
+// the phase order of Node's event loop. Each iteration runs
+//
+//   - timers: the SetTimeout and SetInterval callbacks that are due;
+//   - poll: the callbacks handed over with Post (Node's I/O callbacks),
+//     waiting for one or for the next timer when nothing else is ready;
+//   - check: the SetImmediate callbacks queued before the phase began.
+//
+// After every callback the NextTick queue is drained, then the microtask
+// queue (QueueMicrotask), again and again while either has work, as Node
+// does after each callback since v11. What is scheduled before Run plays the
+// part of Node's main script: its ticks and microtasks run first.
+//
+// The zero Loop is ready to use. Every method is safe to call from any
+// goroutine; callbacks need no locks, since they never run concurrently.
+// Run returns when nothing that keeps the loop alive remains: a ref'd timer,
+// an immediate, a tick or microtask, a Post not yet run, or a Hold.
+//
+// Time is read once per iteration and cached, as libuv does: a timer set by
+// a callback counts from the iteration's start, and one set from another
+// goroutine while callbacks run counts from there too. While the loop waits,
+// and before Run, timers count from the current time.
+type Loop struct {
+	mu    sync.Mutex
+	epoch time.Time // zero of the loop clock, set at first use
+	now   int64     // cached loop clock, ns since epoch
+	seq   uint64    // arming order of timers, for ties
+
+	lists     map[time.Duration]*timerList
+	heap      listHeap
+	refTimers int // active timers that keep the loop alive
+
+	immediates, immSpare []*Immediate // cleared ones are skipped when run
+	liveImmediates       int          // not yet run nor cleared
+	ticks, micro         fifo
+	queued               atomic.Int32 // len(ticks)+len(micro), read without the lock
+	posted, postSpare    []func()
+	holds                int
+
+	running, sleeping, closed bool
+	wake                      chan struct{} // cap 1: wakes a sleeping Run
+	wakeAt                    int64         // the deadline the sleeping Run waits for
+	timer                     *time.Timer   // the one OS timer, owned by Run
+}
+
+// lazyInit prepares the zero Loop. l.mu must be held.
+func (l *Loop) lazyInit() {
+	if l.wake == nil {
+		l.epoch = time.Now()
+		l.lists = make(map[time.Duration]*timerList)
+		l.wake = make(chan struct{}, 1)
+	}
+}
+
+// clock returns the time to arm timers from: the cached loop time while Run
+// is running callbacks, the current time otherwise. l.mu must be held.
+func (l *Loop) clock() int64 {
+	l.lazyInit()
+	if l.running && !l.sleeping {
+		return l.now
+	}
+	return int64(time.Since(l.epoch))
+}
+
+// wakeUp makes a sleeping Run look again at what there is to do. l.mu must
+// be held.
+func (l *Loop) wakeUp() {
+	if l.sleeping {
+		select {
+		case l.wake <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// aliveLocked reports whether anything keeps the loop running. l.mu must be
+// held.
+func (l *Loop) aliveLocked() bool {
+	return l.refTimers > 0 || l.liveImmediates > 0 || len(l.posted) > 0 ||
+		l.holds > 0 || l.ticks.len() > 0 || l.micro.len() > 0
+}
+
+// Run runs the loop until nothing keeps it alive, and then returns nil; or
+// until ctx ends, and then returns ctx.Err() (what was scheduled stays
+// scheduled, for a later Run). Only one Run may be under way at a time:
+// another returns ErrRunning.
+//
+// A panic in a callback stops Run, which returns a *PanicError carrying the
+// panic value and the stack; the Loop is then closed, and Run returns
+// ErrClosed from then on. Callbacks scheduled on a closed Loop never run.
+func (l *Loop) Run(ctx context.Context) (err error) {
+	l.mu.Lock()
+	l.lazyInit()
+	switch {
+	case l.closed:
+		l.mu.Unlock()
+		return ErrClosed
+	case l.running:
+		l.mu.Unlock()
+		return ErrRunning
+	}
+	l.running = true
+	l.now = int64(time.Since(l.epoch))
+	l.mu.Unlock()
+	defer func() {
+		p := recover()
+		l.mu.Lock()
+		if p != nil {
+			err = newPanicError(p)
+			l.closed = true
+		}
+		l.running, l.sleeping = false, false
+		l.mu.Unlock()
+	}()
+
+	l.drainTicks() // the main script's ticks and microtasks
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		l.mu.Lock()
+		l.now = int64(time.Since(l.epoch))
+		l.mu.Unlock()
+		l.runTimers()
+		alive, err := l.poll(ctx)
+		if err != nil {
+			return err
+		}
+		if !alive {
+			return nil
+		}
+		l.runImmediates()
+	}
+}
+
+// call runs one callback and then, as Node does, the ticks and microtasks it
+// queued.
+func (l *Loop) call(fn func()) {
+	fn()
+	if l.queued.Load() > 0 {
+		l.drainTicks()
+	}
+}
+
+// poll runs the posted callbacks, first waiting for one, for the next timer
+// or for ctx when nothing else is ready. It reports whether the loop is
+// still alive.
+func (l *Loop) poll(ctx context.Context) (alive bool, err error) {
+	l.mu.Lock()
+	if !l.aliveLocked() {
+		l.mu.Unlock()
+		return false, nil
+	}
+	if len(l.posted) == 0 && l.liveImmediates == 0 && l.ticks.len() == 0 && l.micro.len() == 0 {
+		if err := l.sleep(ctx); err != nil {
+			l.mu.Unlock()
+			return true, err
+		}
+	}
+	batch := l.posted
+	l.posted = l.postSpare[:0]
+	l.mu.Unlock()
+
+	if l.queued.Load() > 0 { // ticks queued by other goroutines meanwhile
+		l.drainTicks()
+	}
+	for i, fn := range batch {
+		batch[i] = nil
+		l.call(fn)
+	}
+	l.mu.Lock()
+	l.postSpare = batch[:0]
+	alive = l.aliveLocked()
+	l.mu.Unlock()
+	return alive, nil
+}
+
+// sleep waits, with l.mu held on entry and on return, until another
+// goroutine wakes the loop, the first timer is due or ctx ends.
+func (l *Loop) sleep(ctx context.Context) error {
+	var due <-chan time.Time
+	l.wakeAt = math.MaxInt64
+	if len(l.heap) > 0 {
+		l.wakeAt = l.heap[0].expiry
+		// From the current time, not the cached one: callbacks took time.
+		wait := time.Duration(l.wakeAt - int64(time.Since(l.epoch)))
+		if wait <= 0 {
+			return nil
+		}
+		if l.timer == nil {
+			l.timer = time.NewTimer(wait)
+		} else {
+			l.timer.Reset(wait)
+		}
+		due = l.timer.C
+	}
+	l.sleeping = true
+	l.mu.Unlock()
+	select {
+	case <-l.wake:
+	case <-due:
+	case <-ctx.Done():
+	}
+	if due != nil {
+		l.timer.Stop()
+	}
+	l.mu.Lock()
+	l.sleeping = false
+	l.now = int64(time.Since(l.epoch))
+	return ctx.Err()
+}
+
+// Post arranges for fn to run on the loop, in its poll phase, as libuv runs
+// an I/O callback: the way for other goroutines to hand results to the loop.
+// A posted callback keeps the loop alive until it has run.
+func (l *Loop) Post(fn func()) {
+	l.mu.Lock()
+	l.lazyInit()
+	l.posted = append(l.posted, fn)
+	l.wakeUp()
+	l.mu.Unlock()
+}
+
+// Hold keeps the loop alive until release is called, like a ref'd libuv
+// handle: for work started on other goroutines whose results will come back
+// with Post. Calling release more than once has no further effect.
+func (l *Loop) Hold() (release func()) {
+	l.mu.Lock()
+	l.holds++
+	l.mu.Unlock()
+	var once atomic.Bool
+	return func() {
+		if !once.CompareAndSwap(false, true) {
+			return
+		}
+		l.mu.Lock()
+		l.holds--
+		l.wakeUp()
+		l.mu.Unlock()
+	}
+}

@@ -1,0 +1,384 @@
+package timers_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/nodekit/nodekit/timers"
+)
+
+// recorder collects a trace of callback names with their time offsets.
+type recorder struct {
+	start time.Time
+	lines []string
+}
+
+func newRecorder() *recorder { return &recorder{start: time.Now()} }
+
+func (r *recorder) log(name string) { r.lines = append(r.lines, name) }
+
+func (r *recorder) at(name string) func() {
+	return func() { r.lines = append(r.lines, fmt.Sprintf("%s@%v", name, time.Since(r.start))) }
+}
+
+func (r *recorder) fn(name string) func() { return func() { r.log(name) } }
+
+func run(t *testing.T, l *timers.Loop) {
+	t.Helper()
+	if err := l.Run(t.Context()); err != nil {
+		t.Fatalf("Run() = %v", err)
+	}
+}
+
+func TestSetTimeout(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var l timers.Loop
+		r := newRecorder()
+		l.SetTimeout(r.at("a"), 30*time.Millisecond)
+		l.SetTimeout(r.at("b"), 10*time.Millisecond)
+		l.SetTimeout(r.at("c"), 30*time.Millisecond)
+		run(t, &l)
+		want := []string{"b@10ms", "a@30ms", "c@30ms"}
+		if diff := cmp.Diff(want, r.lines); diff != "" {
+			t.Fatalf("order (-want +got):\n%s", diff)
+		}
+	})
+}
+
+// The ordering of Node's docs and of testdata/order.js (see the
+// differential test), checked here without Node.
+func TestPhaseOrder(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var l timers.Loop
+		r := newRecorder()
+		l.SetImmediate(func() {
+			r.log("imm1")
+			l.NextTick(r.fn("tick in imm1"))
+			l.QueueMicrotask(r.fn("micro in imm1"))
+			l.SetImmediate(r.fn("imm3 (queued during check)"))
+		})
+		l.SetImmediate(r.fn("imm2"))
+		l.QueueMicrotask(func() {
+			r.log("micro1")
+			l.NextTick(r.fn("tick from micro1"))
+			l.QueueMicrotask(r.fn("micro from micro1"))
+		})
+		l.NextTick(func() {
+			r.log("tick1")
+			l.QueueMicrotask(r.fn("micro from tick1"))
+			l.NextTick(r.fn("tick from tick1"))
+		})
+		l.SetTimeout(func() {
+			r.log("t10")
+			l.SetTimeout(r.fn("t10->0"), 0)
+			l.SetImmediate(r.fn("t10->imm"))
+		}, 10*time.Millisecond)
+		l.SetTimeout(r.fn("t20a"), 20*time.Millisecond)
+		l.SetTimeout(r.fn("t20b"), 20*time.Millisecond)
+		n := 0
+		var iv *timers.Timer
+		iv = l.SetInterval(func() {
+			r.log("iv")
+			if n++; n == 3 {
+				iv.Clear()
+			}
+		}, 30*time.Millisecond)
+		run(t, &l)
+		want := strings.Split(strings.TrimSpace(orderJSOutput), "\n")
+		if diff := cmp.Diff(want, r.lines); diff != "" {
+			t.Fatalf("order (-node +go):\n%s", diff)
+		}
+	})
+}
+
+// What `node testdata/order.js` prints.
+const orderJSOutput = `
+tick1
+tick from tick1
+micro1
+micro from tick1
+micro from micro1
+tick from micro1
+imm1
+tick in imm1
+micro in imm1
+imm2
+imm3 (queued during check)
+t10
+t10->imm
+t10->0
+t20a
+t20b
+iv
+iv
+iv
+`
+
+// Inside a poll-phase callback an immediate runs before a 0ms timeout.
+func TestImmediateBeforeTimeoutInPost(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		for range 20 {
+			var l timers.Loop
+			r := newRecorder()
+			release := l.Hold()
+			go func() {
+				l.Post(func() {
+					r.log("io")
+					l.SetTimeout(r.fn("timeout"), 0)
+					l.SetImmediate(r.fn("immediate"))
+					release()
+				})
+			}()
+			run(t, &l)
+			if diff := cmp.Diff([]string{"io", "immediate", "timeout"}, r.lines); diff != "" {
+				t.Fatalf("order (-want +got):\n%s", diff)
+			}
+		}
+	})
+}
+
+func TestInterval(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var l timers.Loop
+		r := newRecorder()
+		n := 0
+		var iv *timers.Timer
+		iv = l.SetInterval(func() {
+			r.at("tick")()
+			time.Sleep(3 * time.Millisecond) // a slow callback: not the loop's time
+			if n++; n == 3 {
+				iv.Clear()
+			}
+		}, 10*time.Millisecond)
+		run(t, &l)
+		// Rescheduled from the time taken before each callback, as Node does.
+		want := []string{"tick@10ms", "tick@20ms", "tick@30ms"}
+		if diff := cmp.Diff(want, r.lines); diff != "" {
+			t.Fatalf("ticks (-want +got):\n%s", diff)
+		}
+	})
+}
+
+func TestRefresh(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var l timers.Loop
+		r := newRecorder()
+		a := l.SetTimeout(r.at("a"), 10*time.Millisecond)
+		l.SetTimeout(r.at("b"), 10*time.Millisecond)
+		l.SetTimeout(func() {
+			a.Refresh() // moves a behind b... and 5ms later
+		}, 5*time.Millisecond)
+		run(t, &l)
+		if diff := cmp.Diff([]string{"b@10ms", "a@15ms"}, r.lines); diff != "" {
+			t.Fatalf("order (-want +got):\n%s", diff)
+		}
+		// A fired timer is armed again; a cleared one is not.
+		r.lines = nil
+		a.Refresh()
+		c := l.SetTimeout(r.at("c"), time.Millisecond)
+		c.Clear()
+		c.Refresh()
+		run(t, &l)
+		if diff := cmp.Diff([]string{"a@25ms"}, r.lines); diff != "" {
+			t.Fatalf("after Refresh of fired and cleared timers (-want +got):\n%s", diff)
+		}
+	})
+}
+
+func TestRefreshSameTimeKeepsFIFO(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var l timers.Loop
+		r := newRecorder()
+		a := l.SetTimeout(r.fn("a"), 10*time.Millisecond)
+		l.SetTimeout(r.fn("b"), 10*time.Millisecond)
+		a.Refresh() // same instant: a now comes after b
+		run(t, &l)
+		if diff := cmp.Diff([]string{"b", "a"}, r.lines); diff != "" {
+			t.Fatalf("order (-want +got):\n%s", diff)
+		}
+	})
+}
+
+func TestClear(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var l timers.Loop
+		r := newRecorder()
+		a := l.SetTimeout(r.fn("a"), 10*time.Millisecond)
+		b := l.SetTimeout(r.fn("b"), 10*time.Millisecond)
+		im := l.SetImmediate(r.fn("immediate"))
+		l.SetTimeout(func() { b.Clear() }, 5*time.Millisecond)
+		a.Clear()
+		im.Clear()
+		run(t, &l)
+		if len(r.lines) != 0 {
+			t.Fatalf("cleared callbacks ran: %q", r.lines)
+		}
+	})
+}
+
+func TestUnrefAndRef(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var l timers.Loop
+		r := newRecorder()
+		u := l.SetTimeout(r.at("unref'd"), 50*time.Millisecond)
+		u.Unref()
+		l.SetTimeout(r.at("ref'd"), 10*time.Millisecond)
+		run(t, &l) // ends at 10ms: the unref'd timer does not keep it alive
+		if diff := cmp.Diff([]string{"ref'd@10ms"}, r.lines); diff != "" {
+			t.Fatalf("first run (-want +got):\n%s", diff)
+		}
+		u.Ref()
+		run(t, &l)
+		if diff := cmp.Diff([]string{"ref'd@10ms", "unref'd@50ms"}, r.lines); diff != "" {
+			t.Fatalf("after Ref (-want +got):\n%s", diff)
+		}
+	})
+}
+
+func TestUnrefTimerRunsWhileLoopIsAlive(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var l timers.Loop
+		r := newRecorder()
+		l.SetTimeout(r.at("unref'd"), 10*time.Millisecond).Unref()
+		l.SetTimeout(r.at("ref'd"), 20*time.Millisecond)
+		run(t, &l)
+		if diff := cmp.Diff([]string{"unref'd@10ms", "ref'd@20ms"}, r.lines); diff != "" {
+			t.Fatalf("order (-want +got):\n%s", diff)
+		}
+	})
+}
+
+func TestHoldAndPost(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var l timers.Loop
+		r := newRecorder()
+		release := l.Hold()
+		go func() {
+			time.Sleep(time.Second) // work on another goroutine
+			l.Post(r.at("result"))
+			release()
+			release() // idempotent
+		}()
+		run(t, &l)
+		if diff := cmp.Diff([]string{"result@1s"}, r.lines); diff != "" {
+			t.Fatalf("trace (-want +got):\n%s", diff)
+		}
+	})
+}
+
+// Calls from other goroutines while the loop sleeps wake it and take effect.
+func TestCallsFromOtherGoroutines(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var l timers.Loop
+		r := newRecorder()
+		late := l.SetTimeout(r.at("late"), time.Hour)
+		go func() {
+			time.Sleep(10 * time.Millisecond)
+			l.SetTimeout(r.at("early"), 5*time.Millisecond) // earlier than the armed wake-up
+			l.NextTick(r.at("tick"))
+			l.SetImmediate(r.at("immediate"))
+			time.Sleep(20 * time.Millisecond)
+			late.Clear() // lets Run end
+		}()
+		run(t, &l)
+		want := []string{"tick@10ms", "immediate@10ms", "early@15ms"}
+		if diff := cmp.Diff(want, r.lines); diff != "" {
+			t.Fatalf("trace (-want +got):\n%s", diff)
+		}
+		if time.Since(r.start) != 30*time.Millisecond {
+			t.Fatalf("Run ended at %v, want 30ms (when the last timer was cleared)", time.Since(r.start))
+		}
+	})
+}
+
+func TestPanicClosesLoop(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var l timers.Loop
+		boom := errors.New("boom")
+		l.SetTimeout(func() { panic(boom) }, time.Millisecond)
+		l.SetTimeout(func() { t.Error("a timer ran after the panic") }, 2*time.Millisecond)
+		err := l.Run(t.Context())
+		var pe *timers.PanicError
+		if !errors.As(err, &pe) || !errors.Is(err, boom) || !strings.Contains(string(pe.Stack), "loop_test.go") {
+			t.Fatalf("Run() = %v, want a *PanicError wrapping boom with the stack", err)
+		}
+		if err := l.Run(t.Context()); err != timers.ErrClosed {
+			t.Fatalf("Run() after the panic = %v, want ErrClosed", err)
+		}
+	})
+}
+
+func TestRunTwice(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var l timers.Loop
+		done := make(chan struct{})
+		l.SetTimeout(func() {
+			if err := l.Run(t.Context()); err != timers.ErrRunning {
+				t.Errorf("nested Run() = %v, want ErrRunning", err)
+			}
+			close(done)
+		}, time.Millisecond)
+		run(t, &l)
+		<-done
+	})
+}
+
+func TestContextEndsRun(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var l timers.Loop
+		r := newRecorder()
+		l.SetTimeout(r.at("a"), time.Minute)
+		ctx, cancel := context.WithTimeout(t.Context(), time.Second)
+		defer cancel()
+		if err := l.Run(ctx); err != context.DeadlineExceeded {
+			t.Fatalf("Run() = %v, want DeadlineExceeded", err)
+		}
+		run(t, &l) // what was scheduled is still there
+		if diff := cmp.Diff([]string{"a@1m0s"}, r.lines); diff != "" {
+			t.Fatalf("trace (-want +got):\n%s", diff)
+		}
+	})
+}
+
+func TestDelayCoercion(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var l timers.Loop
+		r := newRecorder()
+		for _, d := range []time.Duration{-time.Second, 0, time.Microsecond, (1<<31)*time.Millisecond + 1} {
+			l.SetTimeout(r.at(fmt.Sprint(d)), d)
+		}
+		run(t, &l)
+		want := []string{"-1s@1ms", "0s@1ms", "1µs@1ms", "596h31m23.648000001s@1ms"}
+		if diff := cmp.Diff(want, r.lines); diff != "" {
+			t.Fatalf("trace (-want +got):\n%s", diff)
+		}
+	})
+}
+
+func TestTouch(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var l timers.Loop
+		r := newRecorder()
+		idle := l.SetTimeout(r.at("idle"), 100*time.Millisecond)
+		stop := make(chan struct{})
+		go func() { // traffic every 40ms for 300ms, then silence
+			for i := 0; i < 8; i++ {
+				time.Sleep(40 * time.Millisecond)
+				idle.Touch()
+			}
+			close(stop)
+		}()
+		run(t, &l)
+		<-stop
+		// Last touch at 320ms; the timer, re-armed at 400ms, runs at 500ms.
+		if diff := cmp.Diff([]string{"idle@500ms"}, r.lines); diff != "" {
+			t.Fatalf("trace (-want +got):\n%s", diff)
+		}
+	})
+}
