@@ -11,6 +11,7 @@ type Immediate struct {
 // phase: Node's setImmediate. Immediates run in the order they were queued;
 // one queued while the check phase runs waits for the next iteration.
 func (l *Loop) SetImmediate(fn func()) *Immediate {
+	mustCallback(fn)
 	im := &Immediate{loop: l, fn: fn}
 	l.mu.Lock()
 	l.lazyInit()

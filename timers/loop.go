@@ -185,6 +185,14 @@ func (l *Loop) poll(ctx context.Context) (alive bool, err error) {
 	return alive, nil
 }
 
+// mustCallback panics on a nil callback, a programmer error (Node throws
+// ERR_INVALID_ARG_TYPE), rather than letting it crash the loop later.
+func mustCallback(fn func()) {
+	if fn == nil {
+		panic("timers: nil callback")
+	}
+}
+
 // sleep waits, with l.mu held on entry and on return, until another
 // goroutine wakes the loop, the first timer is due or ctx ends.
 func (l *Loop) sleep(ctx context.Context) error {
@@ -224,6 +232,7 @@ func (l *Loop) sleep(ctx context.Context) error {
 // an I/O callback: the way for other goroutines to hand results to the loop.
 // A posted callback keeps the loop alive until it has run.
 func (l *Loop) Post(fn func()) {
+	mustCallback(fn)
 	l.mu.Lock()
 	l.lazyInit()
 	l.posted = append(l.posted, fn)

@@ -382,3 +382,24 @@ func TestTouch(t *testing.T) {
 		}
 	})
 }
+
+func TestNilCallbackPanics(t *testing.T) {
+	var l timers.Loop
+	for name, call := range map[string]func(){
+		"SetTimeout":     func() { l.SetTimeout(nil, time.Second) },
+		"SetInterval":    func() { l.SetInterval(nil, time.Second) },
+		"SetImmediate":   func() { l.SetImmediate(nil) },
+		"NextTick":       func() { l.NextTick(nil) },
+		"QueueMicrotask": func() { l.QueueMicrotask(nil) },
+		"Post":           func() { l.Post(nil) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			defer func() {
+				if p := recover(); p != "timers: nil callback" {
+					t.Fatalf("%s(nil) panicked with %v", name, p)
+				}
+			}()
+			call()
+		})
+	}
+}

@@ -13,6 +13,7 @@ func (l *Loop) NextTick(fn func()) { l.enqueue(&l.ticks, fn) }
 func (l *Loop) QueueMicrotask(fn func()) { l.enqueue(&l.micro, fn) }
 
 func (l *Loop) enqueue(q *fifo, fn func()) {
+	mustCallback(fn)
 	l.mu.Lock()
 	l.lazyInit()
 	q.push(fn)

@@ -54,6 +54,7 @@ func (l *Loop) SetInterval(fn func(), d time.Duration) *Timer {
 }
 
 func (l *Loop) setTimer(fn func(), d time.Duration, kind uint8) *Timer {
+	mustCallback(fn)
 	t := &Timer{loop: l, fn: fn, state: kind}
 	l.mu.Lock()
 	l.arm(t, delay(d), l.clock())
