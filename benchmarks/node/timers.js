@@ -1,0 +1,226 @@
+#!/usr/bin/env node
+// Measures Node's own timers on the workloads of ../timers_test.go, as a
+// reference point for github.com/nodekit/nodekit/timers: with 1,000,000 live
+// 30-second timers,
+//
+//   - BenchmarkNodeTimerCreate: setTimeout(noop, 30000). Every BATCH
+//     creations the clock stops while the timers just created are cleared,
+//     so between 1M and 1M+BATCH timers stay live.
+//   - BenchmarkNodeTimerRefresh: timeout.refresh() of one of the live timers,
+//     round robin.
+//   - BenchmarkNodeTimerClear: clearTimeout() of one of the live timers, round
+//     robin; every BATCH clears the clock stops while they are re-armed.
+//   - BenchmarkNodeTimerMemory: V8 heap bytes per live timer, the growth of
+//     process.memoryUsage().heapUsed (after a full GC) from before the 1M
+//     timers were armed to after. The array holding them is allocated
+//     before the first reading, so it is not counted. It needs global.gc:
+//     run node with --expose-gc, or this benchmark is skipped.
+//
+// Usage: node --expose-gc benchmarks/node/timers.js [count]
+//
+// The timers are first checked on the event loop (one fires, a refreshed one
+// fires later, a cleared one never does), as TestTimerSetups does for the Go
+// libraries, so no line measures a no-op. Each benchmark is then warmed up
+// (so V8 has optimized it) and timed like `go test -bench`: the iteration
+// count grows until the timed part of one run lasts at least BENCHTIME ms
+// (default 1000), and the line printed is "BenchmarkName  N  X ns/op", so
+// benchstat can read it. count (default 1) repeats every measurement, like
+// go test -count. The benchmarks run synchronously, so the event loop does
+// not turn and no timer can fire meanwhile; every timer is cleared at the
+// end, so the script exits at once.
+'use strict';
+
+const count = Number(process.argv[2] ?? 1);
+const benchtimeNs = BigInt(Number(process.env.BENCHTIME ?? 1000) * 1e6);
+const warmupNs = 300n * 1000000n;
+if (!Number.isInteger(count) || count < 1) {
+  console.error('usage: node --expose-gc timers.js [count]');
+  process.exit(2);
+}
+
+const LIVE = 1000000; // live timers while each operation is measured
+const TIMEOUT = 30000; // ms: no timer fires while the benchmarks run
+const BATCH = 1 << 16; // operations between two untimed undo passes
+
+// noop is the callback of every benchmarked timer, shared by all of them, as
+// the Go benchmarks share one function.
+function noop() {}
+
+// arm returns an array of n live timers.
+function arm(n) {
+  const ts = new Array(n).fill(null);
+  for (let i = 0; i < n; i++) ts[i] = setTimeout(noop, TIMEOUT);
+  return ts;
+}
+
+function disarm(ts) {
+  for (let i = 0; i < ts.length; i++) clearTimeout(ts[i]);
+}
+
+// Each benchmark's setup returns { run, done }: run(n) performs n operations
+// and returns the nanoseconds of the timed part; done clears every timer.
+// They are separate function literals so V8 keeps separate type feedback.
+const benchmarks = [
+  ['BenchmarkNodeTimerCreate', () => {
+    const live = arm(LIVE);
+    const extra = new Array(BATCH).fill(null);
+    let j = 0;
+    return {
+      run(n) {
+        let ns = 0n;
+        while (n > 0) {
+          const k = Math.min(n, BATCH - j);
+          const t0 = process.hrtime.bigint();
+          for (const end = j + k; j < end; j++) extra[j] = setTimeout(noop, TIMEOUT);
+          ns += process.hrtime.bigint() - t0;
+          n -= k;
+          if (j === BATCH) { // untimed: back to LIVE timers
+            for (let e = 0; e < BATCH; e++) clearTimeout(extra[e]);
+            j = 0;
+          }
+        }
+        return ns;
+      },
+      done() {
+        for (let e = 0; e < j; e++) clearTimeout(extra[e]);
+        disarm(live);
+      },
+    };
+  }],
+  ['BenchmarkNodeTimerRefresh', () => {
+    const live = arm(LIVE);
+    let i = 0;
+    return {
+      run(n) {
+        const t0 = process.hrtime.bigint();
+        for (let k = 0; k < n; k++) {
+          live[i].refresh();
+          if (++i === LIVE) i = 0;
+        }
+        return process.hrtime.bigint() - t0;
+      },
+      done() { disarm(live); },
+    };
+  }],
+  ['BenchmarkNodeTimerClear', () => {
+    const live = arm(LIVE);
+    let i = 0;
+    let j = 0;
+    return {
+      run(n) {
+        let ns = 0n;
+        while (n > 0) {
+          const k = Math.min(n, BATCH - j);
+          const t0 = process.hrtime.bigint();
+          for (let c = 0; c < k; c++) {
+            clearTimeout(live[i]);
+            if (++i === LIVE) i = 0;
+          }
+          ns += process.hrtime.bigint() - t0;
+          n -= k;
+          j += k;
+          if (j === BATCH) { // untimed: re-arm the BATCH timers just cleared
+            for (let c = 0; c < BATCH; c++) {
+              live[(i - BATCH + c + LIVE) % LIVE] = setTimeout(noop, TIMEOUT);
+            }
+            j = 0;
+          }
+        }
+        return ns;
+      },
+      done() { disarm(live); },
+    };
+  }],
+];
+
+// measure finds N as the Go testing package does: grow N from 1, predicting
+// from the last run, until the timed part of one run of N operations lasts
+// target.
+function measure(run, target) {
+  let n = 1;
+  let ns = run(n);
+  while (ns < target && n < 1e9) {
+    const perOp = Number(ns) / n || 1;
+    let next = Math.ceil((Number(target) * 1.2) / perOp);
+    next = Math.max(Math.min(next, n * 100), n + 1);
+    n = next;
+    ns = run(n);
+  }
+  return { n, ns };
+}
+
+// memory measures the V8 heap bytes per live timer, with LIVE timers.
+function memory() {
+  const ts = new Array(LIVE).fill(null); // allocated before the reading
+  global.gc();
+  global.gc();
+  const before = process.memoryUsage().heapUsed;
+  const t0 = process.hrtime.bigint();
+  for (let i = 0; i < LIVE; i++) ts[i] = setTimeout(noop, TIMEOUT);
+  const ns = process.hrtime.bigint() - t0;
+  global.gc();
+  const after = process.memoryUsage().heapUsed;
+  disarm(ts);
+  return { ns, perTimer: (after - before) / LIVE };
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+// check verifies on the event loop, with a short duration, that the
+// operations benchmarked really arm, restart and cancel timers. Node keeps
+// a timer's start as the loop's cached time, taken when the iteration began,
+// and measures in whole milliseconds, so a timer may fire up to about 1 ms
+// before d has passed by performance.now(): early allows for it.
+async function check() {
+  const d = 20;
+  const early = 2;
+  const fired = [[], [], []];
+  const t0 = performance.now();
+  setTimeout(() => fired[0].push(performance.now()), d);
+  const refreshed = setTimeout(() => fired[1].push(performance.now()), d);
+  const cleared = setTimeout(() => fired[2].push(performance.now()), d);
+  await sleep(d / 2);
+  const tr = performance.now();
+  refreshed.refresh();
+  clearTimeout(cleared);
+  await sleep(3 * d);
+  const problems = [];
+  [1, 1, 0].forEach((want, i) => {
+    if (fired[i].length !== want) problems.push(`timer ${i} fired ${fired[i].length} times, want ${want}`);
+  });
+  if (fired[0].length && fired[0][0] - t0 < d - early) {
+    problems.push(`armed timer fired after ${(fired[0][0] - t0).toFixed(1)} ms, want at least ${d - early}`);
+  }
+  if (fired[1].length && fired[1][0] - tr < d - early) {
+    problems.push(`refreshed timer fired ${(fired[1][0] - tr).toFixed(1)} ms after its refresh, want at least ${d - early}`);
+  }
+  if (problems.length) throw new Error(`check: ${problems.join('; ')}`);
+}
+
+async function main() {
+  console.log(`node: ${process.version}`);
+  console.log(`cpu: ${require('node:os').cpus()[0]?.model ?? 'unknown'}`);
+  await check();
+  for (const [name, setup] of benchmarks) {
+    const { run, done } = setup();
+    measure(run, warmupNs); // warm-up: let V8 optimize run and the timers code
+    for (let c = 0; c < count; c++) {
+      const { n, ns } = measure(run, benchtimeNs);
+      console.log(`${name}\t${String(n).padStart(10)}\t${(Number(ns) / n).toFixed(2).padStart(10)} ns/op`);
+    }
+    done();
+  }
+  if (typeof global.gc !== 'function') {
+    console.error('BenchmarkNodeTimerMemory skipped: run node with --expose-gc');
+    return;
+  }
+  for (let c = 0; c < count; c++) {
+    const { ns, perTimer } = memory();
+    console.log(`BenchmarkNodeTimerMemory\t${String(1).padStart(10)}\t${Number(ns).toFixed(0).padStart(10)} ns/op\t${perTimer.toFixed(2).padStart(10)} B/timer`);
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
