@@ -1,0 +1,354 @@
+package workerpool
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+)
+
+// A Pool runs tasks on a bounded set of goroutines fed from one FIFO queue,
+// like libuv's threadpool: a task starts only when a worker is free, in the
+// order tasks were submitted. The zero Pool is ready to use and is safe for
+// concurrent use; its workers start as work arrives. Close stops them.
+//
+// Configure a Pool by setting its fields before first use; they must not be
+// changed afterwards.
+type Pool struct {
+	// Size is the number of workers. 0 means $UV_THREADPOOL_SIZE, read at
+	// first use, else DefaultSize. Sizes are clamped to [1, MaxSize]; a
+	// negative Size panics at first use. An UV_THREADPOOL_SIZE that is not a
+	// whole number is ignored with a warning (libuv would run one thread).
+	Size int
+	// QueueSize bounds the queue of tasks waiting for a worker: Submit and
+	// Go block while it is full, TrySubmit fails with ErrQueueFull. 0 means
+	// unbounded, as in libuv.
+	QueueSize int
+	// Logger receives the panics of Submit tasks and configuration
+	// warnings. Nil means slog.Default().
+	Logger *slog.Logger
+
+	once  sync.Once
+	ctx   context.Context // the tasks' context: cancelled by a hard Close
+	stop  context.CancelFunc
+	slots chan struct{} // bounded queue: one token per queued task
+	done  chan struct{} // closed when closing and the last worker is gone
+	epoch time.Time
+
+	mu          sync.Mutex
+	cond        sync.Cond // workers wait here for work
+	q, slowQ    ring      // the queue; slow tasks wait in slowQ behind a marker in q
+	marker      bool      // the slow-queue marker is in q
+	queued      int       // live tasks in q and slowQ
+	size        int
+	workers     int
+	idle        int
+	running     int
+	slowRunning int
+	closing     bool
+	stats       counters
+}
+
+// Option marks a task for special treatment.
+type Option uint8
+
+// SlowIO marks a task as slow I/O, like libuv's UV__WORK_SLOW_IO (DNS
+// lookups): at most (Size+1)/2 slow tasks run at once, so that slow work
+// cannot take every worker from fast work. Slow tasks keep their FIFO order
+// among themselves.
+const SlowIO Option = 1
+
+func (p *Pool) init() {
+	p.once.Do(func() {
+		if p.Size < 0 {
+			panic(fmt.Sprintf("workerpool: negative Size %d", p.Size))
+		}
+		if p.QueueSize < 0 {
+			panic(fmt.Sprintf("workerpool: negative QueueSize %d", p.QueueSize))
+		}
+		p.size = clampSize(p.Size)
+		if p.Size == 0 {
+			var warning string
+			p.size, warning = sizeFromEnv()
+			if warning != "" {
+				p.logger().Warn(warning)
+			}
+		}
+		if p.QueueSize > 0 {
+			p.slots = make(chan struct{}, p.QueueSize)
+		}
+		p.ctx, p.stop = context.WithCancel(context.Background())
+		p.done = make(chan struct{})
+		p.epoch = time.Now()
+		p.cond.L = &p.mu
+	})
+}
+
+func (p *Pool) logger() *slog.Logger {
+	if p.Logger != nil {
+		return p.Logger
+	}
+	return slog.Default()
+}
+
+// Submit queues fn to run on a worker, blocking while a bounded queue is
+// full. If ctx ends first, Submit returns ctx.Err() and queues nothing; ctx
+// governs only the submission. fn gets the pool's context, cancelled when a
+// Close gives up waiting. A panic in fn is logged through Logger with its
+// stack and counted as failed. Submit allocates nothing.
+func (p *Pool) Submit(ctx context.Context, fn func(context.Context), opts ...Option) error {
+	return p.submit(ctx, true, job{r: taskFunc(fn), slow: slowIO(opts)})
+}
+
+// TrySubmit is Submit that fails with ErrQueueFull instead of waiting.
+func (p *Pool) TrySubmit(fn func(context.Context), opts ...Option) error {
+	return p.submit(context.Background(), false, job{r: taskFunc(fn), slow: slowIO(opts)})
+}
+
+func slowIO(opts []Option) bool {
+	for _, o := range opts {
+		if o == SlowIO {
+			return true
+		}
+	}
+	return false
+}
+
+// sampleEvery is how often a task's queue wait is measured: timing every
+// task would cost two clock reads per task.
+const sampleEvery = 16
+
+// submit queues j, waiting for room if block.
+func (p *Pool) submit(ctx context.Context, block bool, j job) error {
+	p.init()
+	if p.slots != nil {
+		if err := p.reserve(ctx, block); err != nil {
+			return err
+		}
+	}
+	p.mu.Lock()
+	if p.closing {
+		p.mu.Unlock()
+		p.release(1)
+		return ErrClosed
+	}
+	p.stats.submitted++
+	if p.stats.submitted%sampleEvery == 0 {
+		j.enqueued = max(1, int64(time.Since(p.epoch)))
+	}
+	if j.slow {
+		p.slowQ.push(j)
+		if !p.marker {
+			p.marker = true
+			p.q.push(job{})
+		}
+	} else {
+		p.q.push(j)
+	}
+	p.queued++
+	if p.idle > 0 {
+		p.cond.Signal()
+	} else if p.workers < p.size {
+		p.workers++
+		go p.work()
+	}
+	p.mu.Unlock()
+	return nil
+}
+
+// reserve takes a place in a bounded queue.
+func (p *Pool) reserve(ctx context.Context, block bool) error {
+	if !block {
+		select {
+		case p.slots <- struct{}{}:
+			return nil
+		default:
+			return ErrQueueFull
+		}
+	}
+	select {
+	case p.slots <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// release frees n places in a bounded queue.
+func (p *Pool) release(n int) {
+	if p.slots != nil {
+		for range n {
+			<-p.slots
+		}
+	}
+}
+
+// work is a worker's goroutine.
+func (p *Pool) work() {
+	p.mu.Lock()
+	for {
+		j, ok := p.next()
+		if !ok {
+			break
+		}
+		p.running++
+		p.mu.Unlock()
+		p.release(1)
+		var waited int64
+		if j.enqueued != 0 {
+			waited = int64(time.Since(p.epoch)) - j.enqueued
+		}
+		out := j.r.exec(p)
+		p.mu.Lock()
+		p.running--
+		if j.slow {
+			p.slowRunning--
+			if p.slowQ.len() > 0 && p.idle > 0 {
+				p.cond.Signal()
+			}
+		}
+		p.stats.record(out, waited, j.enqueued != 0)
+	}
+	p.workers--
+	if p.workers == 0 && p.closing {
+		close(p.done)
+	}
+	p.mu.Unlock()
+}
+
+// next waits for the next task to run; false tells the worker to exit.
+// p.mu must be held.
+func (p *Pool) next() (job, bool) {
+	for {
+		if p.workers > p.size {
+			return job{}, false // the pool was shrunk
+		}
+		if j, ok := p.take(); ok {
+			return j, true
+		}
+		if p.closing && p.queued == 0 {
+			return job{}, false
+		}
+		p.idle++
+		p.cond.Wait()
+		p.idle--
+	}
+}
+
+// take dequeues the first task that may start now, as libuv's worker does:
+// the slow-queue marker yields its place when the slow limit is reached.
+// p.mu must be held.
+func (p *Pool) take() (job, bool) {
+	for n := p.q.len(); n > 0; n-- {
+		j := p.q.pop()
+		if j.r != nil {
+			if !j.r.claim() {
+				continue // cancelled while queued
+			}
+			p.queued--
+			return j, true
+		}
+		// The marker: run the first slow task if the limit allows.
+		if p.slowRunning >= (p.size+1)/2 {
+			p.q.push(j) // behind the fast tasks queued after it
+			continue
+		}
+		p.marker = false
+		for p.slowQ.len() > 0 {
+			s := p.slowQ.pop()
+			if !s.r.claim() {
+				continue
+			}
+			p.queued--
+			p.slowRunning++
+			if p.slowQ.len() > 0 {
+				p.marker = true
+				p.q.push(job{})
+			}
+			return s, true
+		}
+	}
+	return job{}, false
+}
+
+// Resize changes the number of workers while the pool runs, clamped to
+// [1, MaxSize]. Growing starts workers for queued tasks at once; shrinking
+// lets surplus workers exit when they finish their current task.
+func (p *Pool) Resize(n int) {
+	p.init()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.size = clampSize(n)
+	for p.workers < p.size && p.workers-p.idle < p.queued && !p.closing {
+		p.workers++
+		go p.work()
+	}
+	p.cond.Broadcast() // idle surplus workers notice and exit
+}
+
+// Close stops the pool: it stops accepting tasks at once (ErrClosed), lets
+// queued and running tasks finish and returns nil when the last worker has
+// exited. If ctx ends first, Close cancels the queued tasks (their results
+// are ErrCanceled) and the running tasks' context, waits for the running
+// tasks to return and returns ctx.Err(). Either way no goroutine of the pool
+// remains when Close returns; a task that ignores its context delays that.
+// Calling Close again waits the same way.
+func (p *Pool) Close(ctx context.Context) error {
+	p.init()
+	p.mu.Lock()
+	if !p.closing {
+		p.closing = true
+		p.cond.Broadcast()
+		if p.workers == 0 {
+			close(p.done)
+		}
+	}
+	p.mu.Unlock()
+	select {
+	case <-p.done:
+		p.stop()
+		return nil
+	case <-ctx.Done():
+	}
+	p.mu.Lock()
+	var dropped []runner
+	for _, q := range []*ring{&p.q, &p.slowQ} {
+		for q.len() > 0 {
+			if j := q.pop(); j.r != nil && j.r.claim() {
+				dropped = append(dropped, j.r)
+			}
+		}
+	}
+	p.marker = false
+	p.queued = 0
+	p.stats.canceled += uint64(len(dropped))
+	p.stop()
+	p.cond.Broadcast()
+	p.mu.Unlock()
+	p.release(len(dropped))
+	cause := fmt.Errorf("%w: %w", ErrCanceled, ctx.Err())
+	for _, r := range dropped {
+		r.drop(cause)
+	}
+	<-p.done
+	return ctx.Err()
+}
+
+// taskFunc is a Submit task.
+type taskFunc func(context.Context)
+
+func (f taskFunc) claim() bool    { return true }
+func (f taskFunc) drop(err error) {}
+
+func (f taskFunc) exec(p *Pool) (out outcome) {
+	defer func() {
+		if v := recover(); v != nil {
+			pe := newPanicError(v)
+			p.logger().Error("workerpool: task panicked", "panic", pe.Value, "stack", string(pe.Stack))
+			out = failed
+		}
+	}()
+	f(p.ctx)
+	return succeeded
+}

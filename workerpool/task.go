@@ -1,0 +1,186 @@
+package workerpool
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
+)
+
+// A Task is a typed result to come: a function queued on a Pool by Go, whose
+// value and error Wait returns. It is safe for concurrent use.
+type Task[T any] struct {
+	p     *Pool
+	fn    func(context.Context) (T, error)
+	ctx   context.Context
+	state atomic.Int32 // queued, started or ended
+	ended atomic.Bool  // val and err are set
+
+	val T
+	err error
+
+	mu    sync.Mutex
+	ch    chan struct{} // made by the first Wait or Done that must wait
+	hooks []func()      // OnDone callbacks
+}
+
+// Task states.
+const (
+	queued int32 = iota
+	started
+	ended
+)
+
+// Go queues fn on p and returns its Task, libuv's uv_queue_work with a typed
+// result. It blocks while a bounded queue is full; if ctx ends first, or the
+// pool is closed, the task ends at once with that error and never runs.
+//
+// fn runs with ctx, also cancelled when a Close gives up waiting (this costs
+// a few allocations when ctx can be cancelled; none for
+// context.Background). If ctx has ended when a worker reaches the task, it
+// is not run and ends with ErrCanceled. A panic in fn ends the task with a
+// *PanicError. Go allocates one object, the Task.
+func Go[T any](ctx context.Context, p *Pool, fn func(context.Context) (T, error), opts ...Option) *Task[T] {
+	t := &Task[T]{p: p, fn: fn, ctx: ctx}
+	if err := p.submit(ctx, true, job{r: t, slow: slowIO(opts)}); err != nil {
+		t.state.Store(ended)
+		var zero T
+		t.finish(zero, err)
+	}
+	return t
+}
+
+func (t *Task[T]) claim() bool { return t.state.CompareAndSwap(queued, started) }
+
+func (t *Task[T]) drop(err error) {
+	var zero T
+	t.finish(zero, err)
+}
+
+func (t *Task[T]) exec(p *Pool) outcome {
+	var zero T
+	if err := t.ctx.Err(); err != nil {
+		t.finish(zero, fmt.Errorf("%w: %w", ErrCanceled, err))
+		return canceled
+	}
+	ctx := p.ctx
+	if t.ctx.Done() != nil { // cancellable by its caller and by a hard Close
+		c, cancel := context.WithCancel(t.ctx)
+		defer context.AfterFunc(p.ctx, cancel)()
+		defer cancel()
+		ctx = c
+	}
+	v, err := t.call(ctx)
+	t.finish(v, err)
+	if err != nil {
+		return failed
+	}
+	return succeeded
+}
+
+// call runs fn, turning a panic into a *PanicError.
+func (t *Task[T]) call(ctx context.Context) (v T, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = newPanicError(p)
+		}
+	}()
+	return t.fn(ctx)
+}
+
+// finish records the result and wakes whoever waits.
+func (t *Task[T]) finish(v T, err error) {
+	t.mu.Lock()
+	t.val, t.err = v, err
+	t.ended.Store(true)
+	if t.ch != nil {
+		close(t.ch)
+	}
+	hooks := t.hooks
+	t.hooks = nil
+	t.mu.Unlock()
+	for _, h := range hooks {
+		h()
+	}
+}
+
+// Wait returns the task's value and error once it has ended, or ctx.Err()
+// if ctx ends first (the task goes on).
+func (t *Task[T]) Wait(ctx context.Context) (T, error) {
+	if t.ended.Load() {
+		return t.val, t.err
+	}
+	select {
+	case <-t.Done():
+		return t.val, t.err
+	case <-ctx.Done():
+		var zero T
+		return zero, ctx.Err()
+	}
+}
+
+// Done returns a channel closed when the task has ended.
+func (t *Task[T]) Done() <-chan struct{} {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.ch == nil {
+		t.ch = make(chan struct{})
+		if t.ended.Load() {
+			close(t.ch)
+		}
+	}
+	return t.ch
+}
+
+// Cancel keeps a task that has not started from ever running: it ends with
+// ErrCanceled (libuv's uv_cancel and UV_ECANCELED) and its place in a bounded
+// queue is freed. It reports whether it did; a started task is cancelled
+// through its context only.
+func (t *Task[T]) Cancel() bool {
+	p := t.p
+	p.mu.Lock()
+	if !t.state.CompareAndSwap(queued, ended) {
+		p.mu.Unlock()
+		return false
+	}
+	p.queued--
+	p.stats.canceled++
+	p.mu.Unlock()
+	p.release(1)
+	var zero T
+	t.finish(zero, ErrCanceled)
+	return true
+}
+
+// A Poster runs functions on an event loop: *timers.Loop is one. If it also
+// has a Hold() (release func()) method, as *timers.Loop does, OnDone holds
+// the loop open until its callback has run.
+type Poster interface {
+	Post(fn func())
+}
+
+// OnDone arranges for fn to run on target with the task's result once it has
+// ended, like libuv's after_work_cb on the loop thread. If the task has
+// already ended, fn is posted at once.
+func (t *Task[T]) OnDone(target Poster, fn func(T, error)) {
+	var release func()
+	if h, ok := target.(interface{ Hold() func() }); ok {
+		release = h.Hold()
+	}
+	post := func() {
+		target.Post(func() {
+			if release != nil {
+				release()
+			}
+			fn(t.val, t.err)
+		})
+	}
+	t.mu.Lock()
+	if !t.ended.Load() {
+		t.hooks = append(t.hooks, post)
+		t.mu.Unlock()
+		return
+	}
+	t.mu.Unlock()
+	post()
+}
