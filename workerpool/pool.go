@@ -280,7 +280,7 @@ func (p *Pool) Resize(n int) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.size = clampSize(n)
-	for p.workers < p.size && p.workers-p.idle < p.queued && !p.closing {
+	for spawned := 0; p.workers < p.size && p.idle+spawned < p.queued && !p.closing; spawned++ {
 		p.workers++
 		go p.work()
 	}

@@ -27,32 +27,67 @@ const (
 	canceled
 )
 
-// A ring is a FIFO of jobs that grows by doubling and reuses its array.
+// A ring is a FIFO of jobs kept in a chain of fixed-size blocks, so that a
+// growing backlog is never copied (and the garbage collector never scans
+// one huge array); a few emptied blocks are kept for reuse.
 type ring struct {
-	buf        []job
-	head, size int
+	head, tail *block
+	hi, ti     int // next index to pop in head, to push in tail
+	size       int
+	spare      *block // chain of emptied blocks
+	spares     int
+}
+
+const maxSpares = 8
+
+const blockSize = 256 // jobs per block: 8 KiB
+
+type block struct {
+	jobs [blockSize]job
+	next *block
 }
 
 func (q *ring) len() int { return q.size }
 
 func (q *ring) push(j job) {
-	if q.size == len(q.buf) {
-		n := max(16, 2*len(q.buf))
-		buf := make([]job, n)
-		k := copy(buf, q.buf[q.head:])
-		copy(buf[k:], q.buf[:q.head])
-		q.buf, q.head = buf, 0
+	if q.tail == nil || q.ti == blockSize {
+		b := q.spare
+		if b == nil {
+			b = new(block)
+		} else {
+			q.spare, b.next = b.next, nil
+			q.spares--
+		}
+		if q.tail == nil {
+			q.head, q.hi = b, 0
+		} else {
+			q.tail.next = b
+		}
+		q.tail, q.ti = b, 0
 	}
-	q.buf[(q.head+q.size)%len(q.buf)] = j
+	q.tail.jobs[q.ti] = j
+	q.ti++
 	q.size++
 }
 
-func (q *ring) front() job { return q.buf[q.head] }
-
+// pop removes the first job; the ring must not be empty.
 func (q *ring) pop() job {
-	j := q.buf[q.head]
-	q.buf[q.head] = job{}
-	q.head = (q.head + 1) % len(q.buf)
+	j := q.head.jobs[q.hi]
+	q.head.jobs[q.hi] = job{}
+	q.hi++
 	q.size--
+	if q.size == 0 { // reuse the block from its start
+		q.hi, q.ti = 0, 0
+		return j
+	}
+	if q.hi == blockSize {
+		old := q.head
+		q.head, q.hi = old.next, 0
+		old.next = nil
+		if q.spares < maxSpares {
+			old.next, q.spare = q.spare, old
+			q.spares++
+		}
+	}
 	return j
 }

@@ -1,0 +1,273 @@
+package workerpool_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"testing/synctest"
+
+	"github.com/nodekit/nodekit/workerpool"
+	"pgregory.net/rapid"
+)
+
+// A step is one action of the state machine.
+type step struct {
+	Kind string // submit cancel finish resize close
+	N    int    // cancel, finish: which task (mod count); resize: size
+	How  string // finish: ok err panic; close: graceful hard
+}
+
+var genStep = rapid.Custom(func(t *rapid.T) step {
+	kind := rapid.SampledFrom([]string{"submit", "submit", "submit", "cancel", "finish", "finish", "resize", "close"}).Draw(t, "kind")
+	return step{
+		Kind: kind,
+		N:    rapid.IntRange(0, 30).Draw(t, "n"),
+		How:  rapid.SampledFrom([]string{"ok", "err", "panic", "graceful", "hard"}).Draw(t, "how"),
+	}
+})
+
+// TestPoolMatchesModel drives a Pool with random submits, cancels, task
+// ends, resizes and closes, on synctest's bubble so that the pool settles
+// after each step, and checks it against a plain FIFO model: the running
+// tasks are exactly the first queued ones that fit in Size, never more than
+// Size run at once, every task ends exactly once as done, failed or
+// cancelled, Stats add up, and nothing starts after Close returned.
+func TestPoolMatchesModel(t *testing.T) {
+	rapid.Check(t, func(rt *rapid.T) {
+		size := rapid.IntRange(1, 4).Draw(rt, "size")
+		steps := rapid.SliceOfN(genStep, 1, 40).Draw(rt, "steps")
+		var failure string
+		synctest.Test(t, func(t *testing.T) {
+			failure = runMachine(t, size, steps)
+		})
+		if failure != "" {
+			rt.Fatal(failure)
+		}
+	})
+}
+
+// machine is the real pool with its instrumentation and the model.
+type machine struct {
+	p      *workerpool.Pool
+	tasks  []*machineTask
+	closed bool
+
+	mu                  sync.Mutex
+	started             []int // ids in start order
+	running, maxRunning int
+	startedAfterClose   bool
+
+	// the model
+	size     int
+	queue    []int // ids waiting, FIFO
+	runSet   []int // ids running
+	ended    map[int]string
+	wantDone int
+	wantFail int
+	wantCanc int
+}
+
+type machineTask struct {
+	task    *workerpool.Task[int]
+	release chan string
+	ends    atomic.Int32
+}
+
+func runMachine(t *testing.T, size int, steps []step) string {
+	m := &machine{p: &workerpool.Pool{Size: size}, size: size, ended: map[int]string{}}
+	for i, st := range steps {
+		m.do(t, st)
+		synctest.Wait()
+		if msg := m.check(); msg != "" {
+			m.abort()
+			return fmt.Sprintf("after step %d %+v: %s", i, st, msg)
+		}
+	}
+	// Wind down: end every task, close, and check the totals.
+	for _, id := range slices.Clone(m.runSet) {
+		m.finish(id, "ok")
+	}
+	for len(m.queue) > 0 || len(m.runSet) > 0 {
+		m.schedule()
+		for _, id := range slices.Clone(m.runSet) {
+			m.finish(id, "ok")
+		}
+	}
+	if err := m.p.Close(t.Context()); err != nil {
+		return fmt.Sprintf("final Close = %v", err)
+	}
+	for id, mt := range m.tasks {
+		if n := mt.ends.Load(); n > 1 {
+			return fmt.Sprintf("task %d ended %d times", id, n)
+		}
+	}
+	return m.check()
+}
+
+// abort ends every task with a hard Close, so that a failing run leaves no
+// goroutine blocked.
+func (m *machine) abort() {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	m.p.Close(ctx)
+}
+
+func (m *machine) do(t *testing.T, st step) {
+	switch st.Kind {
+	case "submit":
+		id := len(m.tasks)
+		mt := &machineTask{release: make(chan string, 1)}
+		m.tasks = append(m.tasks, mt)
+		mt.task = workerpool.Go(context.Background(), m.p, func(ctx context.Context) (int, error) {
+			m.mu.Lock()
+			m.started = append(m.started, id)
+			m.running++
+			m.maxRunning = max(m.maxRunning, m.running)
+			m.startedAfterClose = m.startedAfterClose || m.closed
+			m.mu.Unlock()
+			defer func() {
+				m.mu.Lock()
+				m.running--
+				m.mu.Unlock()
+			}()
+			var how string
+			select {
+			case how = <-mt.release:
+			case <-ctx.Done():
+				return 0, ctx.Err()
+			}
+			switch how {
+			case "err":
+				return 0, errors.New("task failed")
+			case "panic":
+				panic("task panicked")
+			}
+			return id, nil
+		})
+		go func() { // count the ends the task reports
+			mt.task.Wait(context.Background())
+			mt.ends.Add(1)
+		}()
+		if m.closed {
+			m.ended[id] = "refused"
+		} else {
+			m.queue = append(m.queue, id)
+		}
+	case "cancel":
+		if len(m.tasks) == 0 {
+			return
+		}
+		id := st.N % len(m.tasks)
+		got := m.tasks[id].task.Cancel()
+		want := slices.Contains(m.queue, id)
+		if got != want {
+			t.Errorf("Cancel(task %d) = %v, model says %v", id, got, want)
+		}
+		if want {
+			m.queue = slices.DeleteFunc(m.queue, func(q int) bool { return q == id })
+			m.ended[id] = "canceled"
+			m.wantCanc++
+		}
+	case "finish":
+		if len(m.runSet) == 0 {
+			return
+		}
+		how := st.How
+		if how != "err" && how != "panic" {
+			how = "ok"
+		}
+		m.finish(m.runSet[st.N%len(m.runSet)], how)
+	case "resize":
+		m.size = st.N%4 + 1
+		m.p.Resize(m.size)
+	case "close":
+		if m.closed {
+			return
+		}
+		if st.How == "hard" {
+			ctx, cancel := context.WithCancel(context.Background())
+			cancel()
+			m.p.Close(ctx) // queued tasks cancelled, running ones see ctx end
+			for _, id := range m.queue {
+				m.ended[id] = "canceled"
+				m.wantCanc++
+			}
+			for _, id := range m.runSet {
+				m.ended[id] = "failed"
+				m.wantFail++
+			}
+			m.queue, m.runSet = nil, nil
+		} else {
+			for len(m.queue) > 0 || len(m.runSet) > 0 {
+				m.schedule()
+				for _, id := range slices.Clone(m.runSet) {
+					m.tasks[id].release <- "ok"
+					m.runSet = slices.DeleteFunc(m.runSet, func(r int) bool { return r == id })
+					m.ended[id] = "done"
+					m.wantDone++
+				}
+			}
+			m.p.Close(context.Background())
+		}
+		m.mu.Lock()
+		m.closed = true
+		m.mu.Unlock()
+	}
+	m.schedule()
+}
+
+// finish ends running task id in the model and for real.
+func (m *machine) finish(id int, how string) {
+	m.tasks[id].release <- how
+	m.runSet = slices.DeleteFunc(m.runSet, func(r int) bool { return r == id })
+	if how == "ok" {
+		m.ended[id] = "done"
+		m.wantDone++
+	} else {
+		m.ended[id] = "failed"
+		m.wantFail++
+	}
+}
+
+// schedule starts queued tasks in FIFO order while there is room.
+func (m *machine) schedule() {
+	for len(m.runSet) < m.size && len(m.queue) > 0 {
+		m.runSet = append(m.runSet, m.queue[0])
+		m.queue = m.queue[1:]
+	}
+}
+
+func (m *machine) check() string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	s := m.p.Stats()
+	switch {
+	case m.startedAfterClose:
+		return "a task started after Close returned"
+	case m.maxRunning > 4:
+		return fmt.Sprintf("%d tasks ran at once", m.maxRunning)
+	case m.running != len(m.runSet):
+		return fmt.Sprintf("%d tasks running, model says %v", m.running, m.runSet)
+	case s.Queued != len(m.queue) || s.Running != len(m.runSet):
+		return fmt.Sprintf("Stats queued %d running %d, model says %v and %v", s.Queued, s.Running, m.queue, m.runSet)
+	case s.Completed != uint64(m.wantDone) || s.Failed != uint64(m.wantFail) || s.Canceled != uint64(m.wantCanc):
+		return fmt.Sprintf("Stats %+v, model says done %d failed %d cancelled %d", s, m.wantDone, m.wantFail, m.wantCanc)
+	}
+	// The tasks that started are, in order, the tasks that the model started.
+	var modelStarted []int
+	for id := range m.tasks {
+		if e := m.ended[id]; e == "done" || e == "failed" || slices.Contains(m.runSet, id) {
+			modelStarted = append(modelStarted, id)
+		}
+	}
+	got := slices.Clone(m.started)
+	slices.Sort(got)
+	if !slices.Equal(got, modelStarted) {
+		return fmt.Sprintf("started %v, model says %v", m.started, modelStarted)
+	}
+	return ""
+}
