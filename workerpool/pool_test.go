@@ -414,3 +414,22 @@ func TestGroup(t *testing.T) {
 		}
 	})
 }
+
+// Wait gives up with its own context; the task goes on.
+func TestWaitContext(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var p workerpool.Pool
+		release := make(chan struct{})
+		task := workerpool.Go(context.Background(), &p, func(context.Context) (int, error) { <-release; return 5, nil })
+		ctx, cancel := context.WithTimeout(t.Context(), time.Second)
+		defer cancel()
+		if _, err := task.Wait(ctx); err != context.DeadlineExceeded {
+			t.Fatalf("Wait() = %v, want DeadlineExceeded", err)
+		}
+		close(release)
+		if v, err := task.Wait(t.Context()); v != 5 || err != nil {
+			t.Fatalf("second Wait() = %v, %v; want 5, nil", v, err)
+		}
+		p.Close(t.Context())
+	})
+}
