@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/nodekit/nodekit/internal/nodetest"
 )
 
 // TestDifferentialNode runs random scenarios in Node (testdata/scenario.js)
@@ -15,10 +16,7 @@ import (
 // return values, once-semantics, panics and unhandled errors, listener counts,
 // event names and max-listeners warnings.
 func TestDifferentialNode(t *testing.T) {
-	node, err := exec.LookPath("node")
-	if err != nil {
-		t.Skip("node not found on PATH: skipping the differential test against Node")
-	}
+	node := nodetest.Path(t)
 	n := 400
 	if testing.Short() {
 		n = 100

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/nodekit/nodekit/internal/nodetest"
 	"pgregory.net/rapid"
 )
 
@@ -27,10 +28,7 @@ const quantum = 50 * time.Millisecond
 // setTimeout(0) against setImmediate at the top level). Unref is left out:
 // Node's one loop keeps running for the other scripts.
 func TestDifferentialNode(t *testing.T) {
-	node, err := exec.LookPath("node")
-	if err != nil {
-		t.Skip("node not found on PATH: skipping the differential test against Node")
-	}
+	node := nodetest.Path(t)
 	n := 150
 	if testing.Short() {
 		n = 40
@@ -107,10 +105,7 @@ func names(trace []string) []string {
 // TestPhaseOrderMatchesNode checks TestPhaseOrder's expected trace against
 // Node itself.
 func TestPhaseOrderMatchesNode(t *testing.T) {
-	node, err := exec.LookPath("node")
-	if err != nil {
-		t.Skip("node not found on PATH: skipping the comparison with Node")
-	}
+	node := nodetest.Path(t)
 	out, err := exec.CommandContext(t.Context(), node, "testdata/order.js").Output()
 	if err != nil {
 		t.Fatalf("node testdata/order.js: %v", err)

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/nodekit/nodekit/internal/nodetest"
 )
 
 // check fails t unless lines is Node's order for every line but the one
@@ -33,10 +34,7 @@ func TestOrder(t *testing.T) {
 
 // TestNodeOrder runs the Node program this example answers.
 func TestNodeOrder(t *testing.T) {
-	node, err := exec.LookPath("node")
-	if err != nil {
-		t.Skip("node not found on PATH: skipping the comparison with Node")
-	}
+	node := nodetest.Path(t)
 	out, err := exec.CommandContext(t.Context(), node, "testdata/eventloop.js").Output()
 	if err != nil {
 		t.Fatalf("node testdata/eventloop.js: %v", err)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/nodekit/nodekit/internal/nodetest"
 )
 
 const want = `Task finished: { id: 1, result: 'COMPILE' }
@@ -25,10 +26,7 @@ func TestTaskBus(t *testing.T) {
 // TestTaskBusMatchesNode runs the Node program this example answers and
 // requires the same output.
 func TestTaskBusMatchesNode(t *testing.T) {
-	node, err := exec.LookPath("node")
-	if err != nil {
-		t.Skip("node not found on PATH: skipping the comparison with Node")
-	}
+	node := nodetest.Path(t)
 	out, err := exec.CommandContext(t.Context(), node, "testdata/taskbus.js").Output()
 	if err != nil {
 		t.Fatalf("node testdata/taskbus.js: %v", err)
