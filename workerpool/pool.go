@@ -98,21 +98,22 @@ func (p *Pool) logger() *slog.Logger {
 // Close gives up waiting. A panic in fn is logged through Logger with its
 // stack and counted as failed. Submit allocates nothing.
 func (p *Pool) Submit(ctx context.Context, fn func(context.Context), opts ...Option) error {
-	return p.submit(ctx, true, job{r: taskFunc(fn), slow: slowIO(opts)})
+	return p.submit(ctx, true, job{r: taskFunc(fn), meta: slowIO(opts)})
 }
 
 // TrySubmit is Submit that fails with ErrQueueFull instead of waiting.
 func (p *Pool) TrySubmit(fn func(context.Context), opts ...Option) error {
-	return p.submit(context.Background(), false, job{r: taskFunc(fn), slow: slowIO(opts)})
+	return p.submit(context.Background(), false, job{r: taskFunc(fn), meta: slowIO(opts)})
 }
 
-func slowIO(opts []Option) bool {
+// slowIO returns a job's slow bit for opts.
+func slowIO(opts []Option) uint64 {
 	for _, o := range opts {
 		if o == SlowIO {
-			return true
+			return 1
 		}
 	}
-	return false
+	return 0
 }
 
 // sampleEvery is how often a task's queue wait is measured: timing every
@@ -135,9 +136,9 @@ func (p *Pool) submit(ctx context.Context, block bool, j job) error {
 	}
 	p.stats.submitted++
 	if p.stats.submitted%sampleEvery == 0 {
-		j.enqueued = max(1, int64(time.Since(p.epoch)))
+		j.meta |= uint64(max(1, int64(time.Since(p.epoch)))) << 1
 	}
-	if j.slow {
+	if j.slow() {
 		p.slowQ.push(j)
 		if !p.marker {
 			p.marker = true
@@ -196,19 +197,19 @@ func (p *Pool) work() {
 		p.mu.Unlock()
 		p.release(1)
 		var waited int64
-		if j.enqueued != 0 {
-			waited = int64(time.Since(p.epoch)) - j.enqueued
+		if j.enqueued() != 0 {
+			waited = int64(time.Since(p.epoch)) - j.enqueued()
 		}
 		out := j.r.exec(p)
 		p.mu.Lock()
 		p.running--
-		if j.slow {
+		if j.slow() {
 			p.slowRunning--
 			if p.slowQ.len() > 0 && p.idle > 0 {
 				p.cond.Signal()
 			}
 		}
-		p.stats.record(out, waited, j.enqueued != 0)
+		p.stats.record(out, waited, j.enqueued() != 0)
 	}
 	p.workers--
 	if p.workers == 0 && p.closing {

@@ -1,12 +1,16 @@
 package workerpool
 
-// A job is one queued task: 32 bytes in the ring, so a backlog costs 32 B
-// per task plus the task itself (nothing for Submit, a Task for Go).
+// A job is one queued task: 24 bytes in the ring, so a backlog costs about
+// 24 B per task plus the task itself (nothing for Submit, a Task for Go).
 type job struct {
-	r        runner // nil: the marker standing for the slow queue
-	enqueued int64  // queue-wait sample: nanotime when queued, 0 when not sampled
-	slow     bool
+	r    runner // nil: the marker standing for the slow queue
+	meta uint64 // bit 0: slow; the rest: when queued (ns since the pool's epoch) if sampled, else 0
 }
+
+func (j job) slow() bool { return j.meta&1 != 0 }
+
+// enqueued returns when a sampled job was queued, or 0.
+func (j job) enqueued() int64 { return int64(j.meta >> 1) }
 
 // A runner is a queued task.
 type runner interface {
@@ -40,7 +44,9 @@ type ring struct {
 
 const maxSpares = 8
 
-const blockSize = 256 // jobs per block: 8 KiB
+// blockSize makes a block (255 jobs and a link) 6128 bytes, just under the
+// allocator's 6144-byte size class: 24.1 B per queued job.
+const blockSize = 255
 
 type block struct {
 	jobs [blockSize]job

@@ -19,8 +19,9 @@ type Task[T any] struct {
 	val T
 	err error
 
+	wg    sync.WaitGroup // done when ended: how Wait waits without a channel
 	mu    sync.Mutex
-	ch    chan struct{} // made by the first Wait or Done that must wait
+	ch    chan struct{} // made by the first Done, or Wait with a cancellable ctx
 	hooks []func()      // OnDone callbacks
 }
 
@@ -42,7 +43,8 @@ const (
 // *PanicError. Go allocates one object, the Task.
 func Go[T any](ctx context.Context, p *Pool, fn func(context.Context) (T, error), opts ...Option) *Task[T] {
 	t := &Task[T]{p: p, fn: fn, ctx: ctx}
-	if err := p.submit(ctx, true, job{r: t, slow: slowIO(opts)}); err != nil {
+	t.wg.Add(1)
+	if err := p.submit(ctx, true, job{r: t, meta: slowIO(opts)}); err != nil {
 		t.state.Store(ended)
 		var zero T
 		t.finish(zero, err)
@@ -99,6 +101,7 @@ func (t *Task[T]) finish(v T, err error) {
 	hooks := t.hooks
 	t.hooks = nil
 	t.mu.Unlock()
+	t.wg.Done()
 	for _, h := range hooks {
 		h()
 	}
@@ -108,6 +111,10 @@ func (t *Task[T]) finish(v T, err error) {
 // if ctx ends first (the task goes on).
 func (t *Task[T]) Wait(ctx context.Context) (T, error) {
 	if t.ended.Load() {
+		return t.val, t.err
+	}
+	if ctx.Done() == nil { // cannot be cancelled: no channel needed
+		t.wg.Wait()
 		return t.val, t.err
 	}
 	select {
