@@ -201,7 +201,7 @@ func (p *Pool) work() {
 			waited = int64(time.Since(p.epoch)) - j.enqueued()
 		}
 		out := j.r.exec(p)
-		p.mu.Lock()
+		p.lock()
 		p.running--
 		if j.slow() {
 			p.slowRunning--
@@ -353,3 +353,4 @@ func (f taskFunc) exec(p *Pool) (out outcome) {
 	f(p.ctx)
 	return succeeded
 }
+
