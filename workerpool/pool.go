@@ -353,4 +353,3 @@ func (f taskFunc) exec(p *Pool) (out outcome) {
 	f(p.ctx)
 	return succeeded
 }
-
