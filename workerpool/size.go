@@ -1,6 +1,7 @@
 package workerpool
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"strconv"
@@ -19,15 +20,28 @@ const MaxSize = 1024
 // is 0, as libuv reads it.
 const EnvSize = "UV_THREADPOOL_SIZE"
 
-// sizeFromEnv returns the size UV_THREADPOOL_SIZE asks for, clamped to
-// [1, MaxSize], and a warning when the value is not a whole number (libuv
-// turns "abc" into one thread; nodekit keeps DefaultSize and says so).
+// sizeFromEnv returns the size UV_THREADPOOL_SIZE asks for and a warning
+// when it cannot be used (see parseSize).
 func sizeFromEnv() (size int, warning string) {
-	v, ok := os.LookupEnv(EnvSize)
-	if !ok || strings.TrimSpace(v) == "" {
+	v, _ := os.LookupEnv(EnvSize)
+	return parseSize(v)
+}
+
+// parseSize reads a UV_THREADPOOL_SIZE value: a whole number, clamped to
+// [1, MaxSize] (however many digits it has); blank means DefaultSize. Anything else gives DefaultSize and
+// a warning (libuv would turn "abc" into one thread).
+func parseSize(v string) (size int, warning string) {
+	v = strings.TrimSpace(v)
+	if v == "" {
 		return DefaultSize, ""
 	}
-	n, err := strconv.Atoi(strings.TrimSpace(v))
+	n, err := strconv.Atoi(v)
+	if errors.Is(err, strconv.ErrRange) { // a whole number beyond int
+		if strings.HasPrefix(v, "-") {
+			return 1, ""
+		}
+		return MaxSize, ""
+	}
 	if err != nil {
 		return DefaultSize, fmt.Sprintf("workerpool: ignoring %s=%q: not a whole number; using %d", EnvSize, v, DefaultSize)
 	}
