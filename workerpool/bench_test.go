@@ -2,6 +2,7 @@ package workerpool_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 
 	"github.com/nodekit/nodekit/workerpool"
@@ -23,23 +24,17 @@ func spin(context.Context) {
 // queueing.
 
 func BenchmarkSubmit(b *testing.B) {
-	p := &workerpool.Pool{Size: 4}
-	b.ReportAllocs()
-	b.ResetTimer()
-	for range b.N {
-		p.Submit(context.Background(), spin)
+	for _, queue := range []int{0, 1024} {
+		b.Run(fmt.Sprintf("QueueSize=%d", queue), func(b *testing.B) {
+			p := &workerpool.Pool{Size: 4, QueueSize: queue}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for range b.N {
+				p.Submit(context.Background(), spin)
+			}
+			p.Close(context.Background())
+		})
 	}
-	p.Close(context.Background())
-}
-
-func BenchmarkSubmitBounded(b *testing.B) {
-	p := &workerpool.Pool{Size: 4, QueueSize: 1024}
-	b.ReportAllocs()
-	b.ResetTimer()
-	for range b.N {
-		p.Submit(context.Background(), spin)
-	}
-	p.Close(context.Background())
 }
 
 func BenchmarkGo(b *testing.B) {
