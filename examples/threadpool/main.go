@@ -25,21 +25,29 @@ import (
 )
 
 func main() {
-	if err := run(os.Stdout, 1_000_000, &workerpool.Pool{}); err != nil {
+	if err := run(os.Stdout, &workerpool.Pool{}, pbkdf2Hash(1_000_000)); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
 }
 
-// run hashes six times with iterations rounds on p, printing the timeline
-// to out, and closes p.
-func run(out io.Writer, iterations int, p *workerpool.Pool) error {
+// pbkdf2Hash returns the demo's work: a PBKDF2 key of the same password and
+// salt with the given number of SHA-512 rounds.
+func pbkdf2Hash(iterations int) func() ([]byte, error) {
+	return func() ([]byte, error) {
+		return pbkdf2.Key(sha512.New, "secret", []byte("salt"), iterations, 64)
+	}
+}
+
+// run calls hash six times on p, printing the timeline to out from an event
+// loop, and closes p.
+func run(out io.Writer, p *workerpool.Pool, hash func() ([]byte, error)) error {
 	var loop timers.Loop
 	start := time.Now()
 	fmt.Fprintf(out, "pool size %d\n", p.Stats().Size)
 	for i := range 6 {
 		task := workerpool.Go(context.Background(), p, func(context.Context) ([]byte, error) {
-			return pbkdf2.Key(sha512.New, "secret", []byte("salt"), iterations, 64)
+			return hash()
 		})
 		task.OnDone(&loop, func(_ []byte, err error) {
 			if err != nil {
