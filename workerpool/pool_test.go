@@ -193,6 +193,9 @@ func TestBoundedQueue(t *testing.T) {
 		if err := p.TrySubmit(block); err != workerpool.ErrQueueFull {
 			t.Fatalf("TrySubmit on a full queue = %v, want ErrQueueFull", err)
 		}
+		if task, err := workerpool.TryGo(t.Context(), p, func(context.Context) (int, error) { return 1, nil }); task != nil || err != workerpool.ErrQueueFull {
+			t.Fatalf("TryGo on a full queue = %v, %v; want nil, ErrQueueFull", task, err)
+		}
 		ctx, cancel := context.WithTimeout(t.Context(), time.Second)
 		defer cancel()
 		if err := p.Submit(ctx, block); err != context.DeadlineExceeded {
@@ -215,6 +218,14 @@ func TestBoundedQueue(t *testing.T) {
 			t.Fatal(err)
 		}
 		close(release)
+		synctest.Wait() // the queue drains
+		task, err := workerpool.TryGo(t.Context(), p, func(context.Context) (int, error) { return 7, nil })
+		if err != nil {
+			t.Fatalf("TryGo with room = %v", err)
+		}
+		if v, err := task.Wait(t.Context()); v != 7 || err != nil {
+			t.Fatalf("TryGo task = %v, %v; want 7, nil", v, err)
+		}
 		p.Close(t.Context())
 	})
 }

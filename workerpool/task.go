@@ -42,13 +42,30 @@ const (
 // is not run and ends with ErrCanceled. A panic in fn ends the task with a
 // *PanicError. Go allocates one object, the Task.
 func Go[T any](ctx context.Context, p *Pool, fn func(context.Context) (T, error), opts ...Option) *Task[T] {
-	t := &Task[T]{p: p, fn: fn, ctx: ctx}
-	t.wg.Add(1)
+	t := newTask(ctx, p, fn)
 	if err := p.submit(ctx, true, job{r: t, meta: slowIO(opts)}); err != nil {
 		t.state.Store(ended)
 		var zero T
 		t.finish(zero, err)
 	}
+	return t
+}
+
+// TryGo is Go that fails at once with ErrQueueFull, instead of waiting, when
+// a bounded queue has no room (or with ErrClosed when the pool is closed);
+// it returns no Task then.
+func TryGo[T any](ctx context.Context, p *Pool, fn func(context.Context) (T, error), opts ...Option) (*Task[T], error) {
+	t := newTask(ctx, p, fn)
+	if err := p.submit(ctx, false, job{r: t, meta: slowIO(opts)}); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// newTask returns a queued task, not yet submitted.
+func newTask[T any](ctx context.Context, p *Pool, fn func(context.Context) (T, error)) *Task[T] {
+	t := &Task[T]{p: p, fn: fn, ctx: ctx}
+	t.wg.Add(1)
 	return t
 }
 
