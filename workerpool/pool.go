@@ -148,9 +148,7 @@ func (p *Pool) submit(ctx context.Context, block bool, j job) error {
 		p.q.push(j)
 	}
 	p.queued++
-	if p.idle > 0 {
-		p.cond.Signal()
-	} else if p.workers < p.size {
+	if !p.wakeOne() && p.workers < p.size {
 		p.workers++
 		go p.work()
 	}
@@ -205,8 +203,8 @@ func (p *Pool) work() {
 		p.running--
 		if j.slow() {
 			p.slowRunning--
-			if p.slowQ.len() > 0 && p.idle > 0 {
-				p.cond.Signal()
+			if p.slowQ.len() > 0 {
+				p.wakeOne()
 			}
 		}
 		p.stats.record(out, waited, j.enqueued() != 0)
@@ -229,12 +227,33 @@ func (p *Pool) next() (job, bool) {
 			return j, true
 		}
 		if p.closing && p.queued == 0 {
+			// Workers that waited while slow tasks were held back by their
+			// limit exit too.
+			p.wakeAll()
 			return job{}, false
 		}
 		p.idle++
-		p.cond.Wait()
-		p.idle--
+		p.cond.Wait() // whoever woke us took us off idle
 	}
+}
+
+// wakeOne wakes an idle worker, if there is one, and reports whether it
+// did. A worker leaves the idle count when it is woken, not when it runs:
+// counting it until it runs let a second submission take the same wakeup for
+// its own and start no worker for its task. p.mu must be held.
+func (p *Pool) wakeOne() bool {
+	if p.idle == 0 {
+		return false
+	}
+	p.idle--
+	p.cond.Signal()
+	return true
+}
+
+// wakeAll wakes every idle worker. p.mu must be held.
+func (p *Pool) wakeAll() {
+	p.idle = 0
+	p.cond.Broadcast()
 }
 
 // take dequeues the first task that may start now, as libuv's worker does:
@@ -285,7 +304,7 @@ func (p *Pool) Resize(n int) {
 		p.workers++
 		go p.work()
 	}
-	p.cond.Broadcast() // idle surplus workers notice and exit
+	p.wakeAll() // idle surplus workers notice and exit
 }
 
 // Close stops the pool: it stops accepting tasks at once (ErrClosed), lets
@@ -300,7 +319,7 @@ func (p *Pool) Close(ctx context.Context) error {
 	p.mu.Lock()
 	if !p.closing {
 		p.closing = true
-		p.cond.Broadcast()
+		p.wakeAll()
 		if p.workers == 0 {
 			close(p.done)
 		}
@@ -325,7 +344,7 @@ func (p *Pool) Close(ctx context.Context) error {
 	p.queued = 0
 	p.stats.canceled += uint64(len(dropped))
 	p.stop()
-	p.cond.Broadcast()
+	p.wakeAll()
 	p.mu.Unlock()
 	p.release(len(dropped))
 	cause := fmt.Errorf("%w: %w", ErrCanceled, ctx.Err())

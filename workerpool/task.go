@@ -169,6 +169,9 @@ func (t *Task[T]) Cancel() bool {
 	}
 	p.queued--
 	p.stats.canceled++
+	if p.closing && p.queued == 0 {
+		p.wakeAll() // the workers waiting for it exit
+	}
 	p.mu.Unlock()
 	p.release(1)
 	var zero T
