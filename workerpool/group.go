@@ -12,41 +12,34 @@ type Group struct {
 	p      *Pool
 	ctx    context.Context
 	cancel context.CancelCauseFunc
+	stop   func() bool // unhooks the cancel from the pool's hard Close
 	wg     sync.WaitGroup
 	once   sync.Once
 	err    error
 }
 
 // NewGroup returns a Group on p and a context derived from ctx that is
-// cancelled when a task fails or Wait returns.
+// cancelled when a task fails, when Wait returns, or when a Close of p gives
+// up waiting (a hard Close).
 func NewGroup(ctx context.Context, p *Pool) (*Group, context.Context) {
+	p.init()
 	ctx, cancel := context.WithCancelCause(ctx)
-	return &Group{p: p, ctx: ctx, cancel: cancel}, ctx
+	g := &Group{p: p, ctx: ctx, cancel: cancel}
+	g.stop = context.AfterFunc(p.ctx, func() { cancel(ErrClosed) })
+	return g, ctx
 }
 
 // Go queues fn on the pool, blocking while a bounded queue is full. fn gets
 // the Group's context. A panic in fn becomes its *PanicError. If the task
 // cannot be queued (the pool is closed, or the Group's context ended while
-// waiting for room), that is the task's error.
+// waiting for room), or a hard Close drops it from the queue, that is the
+// task's error.
 func (g *Group) Go(fn func(context.Context) error, opts ...Option) {
 	g.wg.Add(1)
-	err := g.p.Submit(g.ctx, func(context.Context) {
-		defer g.wg.Done()
-		g.fail(run(g.ctx, fn))
-	}, opts...)
-	if err != nil {
+	if err := g.p.submit(g.ctx, true, job{r: &groupTask{g: g, fn: fn}, meta: slowIO(opts)}); err != nil {
 		g.fail(err)
 		g.wg.Done()
 	}
-}
-
-func run(ctx context.Context, fn func(context.Context) error) (err error) {
-	defer func() {
-		if v := recover(); v != nil {
-			err = newPanicError(v)
-		}
-	}()
-	return fn(ctx)
 }
 
 func (g *Group) fail(err error) {
@@ -61,6 +54,40 @@ func (g *Group) fail(err error) {
 // Wait waits for every task of the Group and returns the first error.
 func (g *Group) Wait() error {
 	g.wg.Wait()
+	g.stop()
 	g.cancel(nil)
 	return g.err
+}
+
+// A groupTask is a task of a Group.
+type groupTask struct {
+	g  *Group
+	fn func(context.Context) error
+}
+
+func (t *groupTask) claim() bool { return true }
+
+func (t *groupTask) exec(*Pool) outcome {
+	defer t.g.wg.Done()
+	err := t.run()
+	t.g.fail(err)
+	if err != nil {
+		return failed
+	}
+	return succeeded
+}
+
+// run calls fn, turning a panic into a *PanicError.
+func (t *groupTask) run() (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = newPanicError(v)
+		}
+	}()
+	return t.fn(t.g.ctx)
+}
+
+func (t *groupTask) drop(err error) {
+	t.g.fail(err)
+	t.g.wg.Done()
 }

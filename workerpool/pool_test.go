@@ -426,6 +426,34 @@ func TestGroup(t *testing.T) {
 	})
 }
 
+// A hard Close cancels a Group's running tasks and ends its queued ones, so
+// that Wait returns.
+func TestGroupCloseHard(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := &workerpool.Pool{Size: 1}
+		g, gctx := workerpool.NewGroup(t.Context(), p)
+		g.Go(func(ctx context.Context) error {
+			<-ctx.Done() // only the hard Close ends it
+			return nil
+		})
+		g.Go(func(context.Context) error {
+			t.Error("a queued group task ran after a hard Close")
+			return nil
+		})
+		synctest.Wait()
+		ctx, cancel := context.WithCancel(t.Context())
+		cancel()
+		p.Close(ctx)
+		err := g.Wait()
+		if !errors.Is(err, workerpool.ErrClosed) && !errors.Is(err, workerpool.ErrCanceled) {
+			t.Fatalf("Wait() = %v, want the hard Close's error", err)
+		}
+		if context.Cause(gctx) == nil {
+			t.Fatal("the group's context was not cancelled")
+		}
+	})
+}
+
 // Wait gives up with its own context; the task goes on.
 func TestWaitContext(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
