@@ -29,6 +29,15 @@ func (r *recorder) at(name string) func() {
 
 func (r *recorder) fn(name string) func() { return func() { r.log(name) } }
 
+// expect fails the test unless the recorded lines are want, naming what was
+// checked.
+func (r *recorder) expect(t *testing.T, what string, want ...string) {
+	t.Helper()
+	if diff := cmp.Diff(want, r.lines); diff != "" {
+		t.Fatalf("%s (-want +got):\n%s", what, diff)
+	}
+}
+
 func run(t *testing.T, l *timers.Loop) {
 	t.Helper()
 	if err := l.Run(t.Context()); err != nil {
@@ -45,9 +54,7 @@ func TestSetTimeout(t *testing.T) {
 		l.SetTimeout(r.at("c"), 30*time.Millisecond)
 		run(t, &l)
 		want := []string{"b@10ms", "a@30ms", "c@30ms"}
-		if diff := cmp.Diff(want, r.lines); diff != "" {
-			t.Fatalf("order (-want +got):\n%s", diff)
-		}
+		r.expect(t, "order", want...)
 	})
 }
 
@@ -136,9 +143,7 @@ func TestImmediateBeforeTimeoutInPost(t *testing.T) {
 				})
 			}()
 			run(t, &l)
-			if diff := cmp.Diff([]string{"io", "immediate", "timeout"}, r.lines); diff != "" {
-				t.Fatalf("order (-want +got):\n%s", diff)
-			}
+			r.expect(t, "order", "io", "immediate", "timeout")
 		}
 	})
 }
@@ -159,9 +164,7 @@ func TestInterval(t *testing.T) {
 		run(t, &l)
 		// Rescheduled from the time taken before each callback, as Node does.
 		want := []string{"tick@10ms", "tick@20ms", "tick@30ms"}
-		if diff := cmp.Diff(want, r.lines); diff != "" {
-			t.Fatalf("ticks (-want +got):\n%s", diff)
-		}
+		r.expect(t, "ticks", want...)
 	})
 }
 
@@ -175,9 +178,7 @@ func TestRefresh(t *testing.T) {
 			a.Refresh() // moves a behind b... and 5ms later
 		}, 5*time.Millisecond)
 		run(t, &l)
-		if diff := cmp.Diff([]string{"b@10ms", "a@15ms"}, r.lines); diff != "" {
-			t.Fatalf("order (-want +got):\n%s", diff)
-		}
+		r.expect(t, "order", "b@10ms", "a@15ms")
 		// A fired timer is armed again; a cleared one is not.
 		r.lines = nil
 		a.Refresh()
@@ -185,9 +186,7 @@ func TestRefresh(t *testing.T) {
 		c.Clear()
 		c.Refresh()
 		run(t, &l)
-		if diff := cmp.Diff([]string{"a@25ms"}, r.lines); diff != "" {
-			t.Fatalf("after Refresh of fired and cleared timers (-want +got):\n%s", diff)
-		}
+		r.expect(t, "after Refresh of fired and cleared timers", "a@25ms")
 	})
 }
 
@@ -199,9 +198,7 @@ func TestRefreshSameTimeKeepsFIFO(t *testing.T) {
 		l.SetTimeout(r.fn("b"), 10*time.Millisecond)
 		a.Refresh() // same instant: a now comes after b
 		run(t, &l)
-		if diff := cmp.Diff([]string{"b", "a"}, r.lines); diff != "" {
-			t.Fatalf("order (-want +got):\n%s", diff)
-		}
+		r.expect(t, "order", "b", "a")
 	})
 }
 
@@ -230,14 +227,10 @@ func TestUnrefAndRef(t *testing.T) {
 		u.Unref()
 		l.SetTimeout(r.at("ref'd"), 10*time.Millisecond)
 		run(t, &l) // ends at 10ms: the unref'd timer does not keep it alive
-		if diff := cmp.Diff([]string{"ref'd@10ms"}, r.lines); diff != "" {
-			t.Fatalf("first run (-want +got):\n%s", diff)
-		}
+		r.expect(t, "first run", "ref'd@10ms")
 		u.Ref()
 		run(t, &l)
-		if diff := cmp.Diff([]string{"ref'd@10ms", "unref'd@50ms"}, r.lines); diff != "" {
-			t.Fatalf("after Ref (-want +got):\n%s", diff)
-		}
+		r.expect(t, "after Ref", "ref'd@10ms", "unref'd@50ms")
 	})
 }
 
@@ -248,9 +241,7 @@ func TestUnrefTimerRunsWhileLoopIsAlive(t *testing.T) {
 		l.SetTimeout(r.at("unref'd"), 10*time.Millisecond).Unref()
 		l.SetTimeout(r.at("ref'd"), 20*time.Millisecond)
 		run(t, &l)
-		if diff := cmp.Diff([]string{"unref'd@10ms", "ref'd@20ms"}, r.lines); diff != "" {
-			t.Fatalf("order (-want +got):\n%s", diff)
-		}
+		r.expect(t, "order", "unref'd@10ms", "ref'd@20ms")
 	})
 }
 
@@ -266,9 +257,7 @@ func TestHoldAndPost(t *testing.T) {
 			release() // idempotent
 		}()
 		run(t, &l)
-		if diff := cmp.Diff([]string{"result@1s"}, r.lines); diff != "" {
-			t.Fatalf("trace (-want +got):\n%s", diff)
-		}
+		r.expect(t, "trace", "result@1s")
 	})
 }
 
@@ -288,9 +277,7 @@ func TestCallsFromOtherGoroutines(t *testing.T) {
 		}()
 		run(t, &l)
 		want := []string{"tick@10ms", "immediate@10ms", "early@15ms"}
-		if diff := cmp.Diff(want, r.lines); diff != "" {
-			t.Fatalf("trace (-want +got):\n%s", diff)
-		}
+		r.expect(t, "trace", want...)
 		if time.Since(r.start) != 30*time.Millisecond {
 			t.Fatalf("Run ended at %v, want 30ms (when the last timer was cleared)", time.Since(r.start))
 		}
@@ -340,9 +327,7 @@ func TestContextEndsRun(t *testing.T) {
 			t.Fatalf("Run() = %v, want DeadlineExceeded", err)
 		}
 		run(t, &l) // what was scheduled is still there
-		if diff := cmp.Diff([]string{"a@1m0s"}, r.lines); diff != "" {
-			t.Fatalf("trace (-want +got):\n%s", diff)
-		}
+		r.expect(t, "trace", "a@1m0s")
 	})
 }
 
@@ -355,9 +340,7 @@ func TestDelayCoercion(t *testing.T) {
 		}
 		run(t, &l)
 		want := []string{"-1s@1ms", "0s@1ms", "1µs@1ms", "596h31m23.648000001s@1ms"}
-		if diff := cmp.Diff(want, r.lines); diff != "" {
-			t.Fatalf("trace (-want +got):\n%s", diff)
-		}
+		r.expect(t, "trace", want...)
 	})
 }
 
@@ -377,9 +360,7 @@ func TestTouch(t *testing.T) {
 		run(t, &l)
 		<-stop
 		// Last touch at 320ms; the timer, re-armed at 400ms, runs at 500ms.
-		if diff := cmp.Diff([]string{"idle@500ms"}, r.lines); diff != "" {
-			t.Fatalf("trace (-want +got):\n%s", diff)
-		}
+		r.expect(t, "trace", "idle@500ms")
 	})
 }
 
