@@ -34,44 +34,34 @@ func (e layerErr) Error() string { return fmt.Sprintf("layer %d failed", e.i) }
 
 // real builds layer i of spec s, recording its steps in tr.
 func realLayer(i int, s spec, tr *trace) middleware.Middleware[int] {
-	return func(_ int, next middleware.Next) error {
-		tr.add(fmt.Sprintf(">%d", i))
-		if s.FailBefore {
-			return layerErr{i}
-		}
-		var err error
-		for range s.Calls {
-			err = next()
-			tr.add(fmt.Sprintf("next%d=%v", i, err))
-			if s.Swallow {
-				err = nil
-			}
-		}
-		tr.add(fmt.Sprintf("<%d", i))
-		if s.FailAfter {
-			return layerErr{i}
-		}
-		return err
-	}
+	return func(_ int, next middleware.Next) error { return behave(i, s, tr, next) }
 }
 
-// model runs the specs from layer i the plain recursive way, koa's way.
+// model runs the specs from layer i the plain recursive way, koa's way: a
+// layer's first next runs the rest, a second one fails.
 func model(specs []spec, i int, outer func() error, tr *trace) error {
 	if i == len(specs) {
 		return outer()
 	}
-	s := specs[i]
+	calls := 0
+	return behave(i, specs[i], tr, func() error {
+		if calls++; calls > 1 {
+			return middleware.ErrNextCalledMultipleTimes
+		}
+		return model(specs, i+1, outer, tr)
+	})
+}
+
+// behave is what layer i of spec s does, given its next: it records its
+// steps in tr and returns its error.
+func behave(i int, s spec, tr *trace, next func() error) error {
 	tr.add(fmt.Sprintf(">%d", i))
 	if s.FailBefore {
 		return layerErr{i}
 	}
 	var err error
-	for k := range s.Calls {
-		if k == 0 {
-			err = model(specs, i+1, outer, tr)
-		} else {
-			err = middleware.ErrNextCalledMultipleTimes
-		}
+	for range s.Calls {
+		err = next()
 		tr.add(fmt.Sprintf("next%d=%v", i, err))
 		if s.Swallow {
 			err = nil
