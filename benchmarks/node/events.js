@@ -10,23 +10,14 @@
 //
 // Usage: node benchmarks/node/events.js [count]
 //
-// Each benchmark is warmed up (so V8 has optimized it) and then timed like
-// `go test -bench`: the iteration count grows until one timed run lasts at
-// least BENCHTIME ms (default 1000), and the line printed is
-// "BenchmarkName  N  X ns/op", so benchstat can read it. count (default 1)
-// repeats every measurement, like go test -count. Node is single-threaded, so
-// there is no counterpart of BenchmarkEmitParallel.
+// Timed as harness.js describes. Node is single-threaded, so there is no
+// counterpart of BenchmarkEmitParallel.
 'use strict';
 
 const { EventEmitter } = require('node:events');
+const harness = require('./harness.js');
 
-const count = Number(process.argv[2] ?? 1);
-const benchtimeNs = BigInt(Number(process.env.BENCHTIME ?? 1000) * 1e6);
-const warmupNs = 300n * 1000000n;
-if (!Number.isInteger(count) || count < 1) {
-  console.error('usage: node events.js [count]');
-  process.exit(2);
-}
+const opts = harness.options('node events.js [count]');
 
 const payload = 1;
 let sink = 0;
@@ -66,27 +57,6 @@ const benchmarks = [
   }, null],
 ];
 
-function time(run, n) {
-  const t0 = process.hrtime.bigint();
-  run(n);
-  return process.hrtime.bigint() - t0;
-}
-
-// measure finds N as the Go testing package does: grow N from 1, predicting
-// from the last run, until one run of N iterations lasts benchtime.
-function measure(run, target) {
-  let n = 1;
-  let ns = time(run, n);
-  while (ns < target && n < 1e9) {
-    const perOp = Number(ns) / n || 1;
-    let next = Math.ceil((Number(target) * 1.2) / perOp);
-    next = Math.max(Math.min(next, n * 100), n + 1);
-    n = next;
-    ns = time(run, n);
-  }
-  return { n, ns };
-}
-
 // check verifies that the listeners really run as many times as expected, as
 // TestListenersRun does for the Go libraries, so no line measures a no-op.
 function check(name, setup, listeners) {
@@ -105,15 +75,9 @@ function check(name, setup, listeners) {
   }
 }
 
-console.log(`node: ${process.version}`);
-console.log(`cpu: ${require('node:os').cpus()[0]?.model ?? 'unknown'}`);
+harness.header();
 for (const [name, setup, listeners] of benchmarks) {
   check(name, setup, listeners);
-  const run = setup();
-  measure(run, warmupNs); // warm-up: let V8 optimize run and the emitter
-  for (let c = 0; c < count; c++) {
-    const { n, ns } = measure(run, benchtimeNs);
-    console.log(`${name}\t${String(n).padStart(10)}\t${(Number(ns) / n).toFixed(2).padStart(10)} ns/op`);
-  }
+  harness.bench(name, harness.timed(setup()), opts);
 }
 if (Number.isNaN(sink)) console.log(sink); // keep sink observable

@@ -20,23 +20,15 @@
 //
 // The timers are first checked on the event loop (one fires, a refreshed one
 // fires later, a cleared one never does), as TestTimerSetups does for the Go
-// libraries, so no line measures a no-op. Each benchmark is then warmed up
-// (so V8 has optimized it) and timed like `go test -bench`: the iteration
-// count grows until the timed part of one run lasts at least BENCHTIME ms
-// (default 1000), and the line printed is "BenchmarkName  N  X ns/op", so
-// benchstat can read it. count (default 1) repeats every measurement, like
-// go test -count. The benchmarks run synchronously, so the event loop does
-// not turn and no timer can fire meanwhile; every timer is cleared at the
-// end, so the script exits at once.
+// libraries, so no line measures a no-op; then each benchmark is timed as
+// harness.js describes. The benchmarks run synchronously, so the event loop
+// does not turn and no timer can fire meanwhile; every timer is cleared at
+// the end, so the script exits at once.
 'use strict';
 
-const count = Number(process.argv[2] ?? 1);
-const benchtimeNs = BigInt(Number(process.env.BENCHTIME ?? 1000) * 1e6);
-const warmupNs = 300n * 1000000n;
-if (!Number.isInteger(count) || count < 1) {
-  console.error('usage: node --expose-gc timers.js [count]');
-  process.exit(2);
-}
+const harness = require('./harness.js');
+
+const opts = harness.options('node --expose-gc timers.js [count]');
 
 const LIVE = 1000000; // live timers while each operation is measured
 const TIMEOUT = 30000; // ms: no timer fires while the benchmarks run
@@ -133,22 +125,6 @@ const benchmarks = [
   }],
 ];
 
-// measure finds N as the Go testing package does: grow N from 1, predicting
-// from the last run, until the timed part of one run of N operations lasts
-// target.
-function measure(run, target) {
-  let n = 1;
-  let ns = run(n);
-  while (ns < target && n < 1e9) {
-    const perOp = Number(ns) / n || 1;
-    let next = Math.ceil((Number(target) * 1.2) / perOp);
-    next = Math.max(Math.min(next, n * 100), n + 1);
-    n = next;
-    ns = run(n);
-  }
-  return { n, ns };
-}
-
 // memory measures the V8 heap bytes per live timer, with LIVE timers.
 function memory() {
   const ts = new Array(LIVE).fill(null); // allocated before the reading
@@ -198,25 +174,20 @@ async function check() {
 }
 
 async function main() {
-  console.log(`node: ${process.version}`);
-  console.log(`cpu: ${require('node:os').cpus()[0]?.model ?? 'unknown'}`);
+  harness.header();
   await check();
   for (const [name, setup] of benchmarks) {
     const { run, done } = setup();
-    measure(run, warmupNs); // warm-up: let V8 optimize run and the timers code
-    for (let c = 0; c < count; c++) {
-      const { n, ns } = measure(run, benchtimeNs);
-      console.log(`${name}\t${String(n).padStart(10)}\t${(Number(ns) / n).toFixed(2).padStart(10)} ns/op`);
-    }
+    harness.bench(name, run, opts);
     done();
   }
   if (typeof global.gc !== 'function') {
     console.error('BenchmarkNodeTimerMemory skipped: run node with --expose-gc');
     return;
   }
-  for (let c = 0; c < count; c++) {
+  for (let c = 0; c < opts.count; c++) {
     const { ns, perTimer } = memory();
-    console.log(`BenchmarkNodeTimerMemory\t${String(1).padStart(10)}\t${Number(ns).toFixed(0).padStart(10)} ns/op\t${perTimer.toFixed(2).padStart(10)} B/timer`);
+    harness.report('BenchmarkNodeTimerMemory', 1, ns, `\t${perTimer.toFixed(2).padStart(10)} B/timer`);
   }
 }
 
