@@ -4,7 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"runtime/debug"
+
+	"github.com/nodekit/nodekit/internal/panics"
 )
 
 // ErrNextCalledMultipleTimes is returned by a Next called a second time; the
@@ -66,20 +67,8 @@ func StatusOf(err error) int {
 	return http.StatusInternalServerError
 }
 
-// A PanicError is the error Recover turns a panic into: the panic value and
-// the stack of the goroutine that panicked.
-type PanicError struct {
-	Value any
-	Stack []byte
-}
-
-// Error describes the panic value (the stack is in Stack, for logging).
-func (e *PanicError) Error() string { return fmt.Sprintf("middleware: panic: %v", e.Value) }
-
-// Unwrap returns the panic value when it is an error.
-func (e *PanicError) Unwrap() error {
-	err, _ := e.Value.(error)
-	return err
-}
-
-func newPanicError(v any) *PanicError { return &PanicError{Value: v, Stack: debug.Stack()} }
+// A PanicError is the error Recover turns a panic into: the panic value
+// (Value) and the stack of the goroutine that panicked (Stack). Unwrap gives
+// the value when it is an error. It is one type with timers.PanicError and
+// workerpool.PanicError, so one errors.As finds a panic from any of them.
+type PanicError = panics.Error

@@ -143,5 +143,5 @@ func ExampleRecover() {
 	var pe *middleware.PanicError
 	fmt.Println(err, errors.As(err, &pe))
 	// Output:
-	// middleware: panic: boom true
+	// panic: boom true
 }

@@ -3,6 +3,8 @@ package middleware
 import (
 	"errors"
 	"net/http"
+
+	"github.com/nodekit/nodekit/internal/panics"
 )
 
 // Recover returns a layer that turns a panic downstream into a *PanicError,
@@ -20,7 +22,7 @@ func Recover[C any]() Middleware[C] {
 				if e, ok := v.(error); ok && errors.Is(e, http.ErrAbortHandler) {
 					panic(v)
 				}
-				err = newPanicError(v)
+				err = panics.New(v)
 			}
 		}()
 		return next()

@@ -2,8 +2,8 @@ package timers
 
 import (
 	"errors"
-	"fmt"
-	"runtime/debug"
+
+	"github.com/nodekit/nodekit/internal/panics"
 )
 
 // ErrClosed is returned by Run on a Loop that a panicking callback closed.
@@ -14,20 +14,9 @@ var ErrClosed = errors.New("timers: loop closed")
 var ErrRunning = errors.New("timers: loop already running")
 
 // A PanicError is what Run returns when a callback panics: the panic value
-// and the stack of the loop goroutine where it happened. The Loop is closed
-// afterwards (Node exits on an uncaught exception).
-type PanicError struct {
-	Value any
-	Stack []byte
-}
-
-// Error describes the panic value; the stack is in Stack.
-func (e *PanicError) Error() string { return fmt.Sprintf("timers: callback panicked: %v", e.Value) }
-
-// Unwrap returns the panic value when it is an error.
-func (e *PanicError) Unwrap() error {
-	err, _ := e.Value.(error)
-	return err
-}
-
-func newPanicError(v any) *PanicError { return &PanicError{Value: v, Stack: debug.Stack()} }
+// (Value) and the stack of the loop goroutine where it happened (Stack).
+// Unwrap gives the value when it is an error. The Loop is closed afterwards
+// (Node exits on an uncaught exception). It is one type with
+// middleware.PanicError and workerpool.PanicError, so one errors.As finds a
+// panic from any of them.
+type PanicError = panics.Error

@@ -6,6 +6,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/nodekit/nodekit/internal/panics"
 )
 
 // A Loop runs callbacks one at a time, on the goroutine that calls Run, in
@@ -116,7 +118,7 @@ func (l *Loop) Run(ctx context.Context) (err error) {
 		p := recover()
 		l.mu.Lock()
 		if p != nil {
-			err = newPanicError(p)
+			err = panics.New(p)
 			l.closed = true
 		}
 		l.running, l.sleeping = false, false

@@ -2,8 +2,8 @@ package workerpool
 
 import (
 	"errors"
-	"fmt"
-	"runtime/debug"
+
+	"github.com/nodekit/nodekit/internal/panics"
 )
 
 // ErrClosed is returned when submitting to a pool that is closing or closed.
@@ -19,22 +19,10 @@ var ErrQueueFull = errors.New("workerpool: queue full")
 // also wraps that context's error.
 var ErrCanceled = errors.New("workerpool: task canceled")
 
-// A PanicError is the error of a task that panicked: the panic value and the
-// stack of the worker goroutine. A panic never crashes the pool or its
-// worker; it is never lost either: a Task reports it from Wait, a Submit
-// task through the pool's Logger.
-type PanicError struct {
-	Value any
-	Stack []byte
-}
-
-// Error describes the panic value; the stack is in Stack.
-func (e *PanicError) Error() string { return fmt.Sprintf("workerpool: task panicked: %v", e.Value) }
-
-// Unwrap returns the panic value when it is an error.
-func (e *PanicError) Unwrap() error {
-	err, _ := e.Value.(error)
-	return err
-}
-
-func newPanicError(v any) *PanicError { return &PanicError{Value: v, Stack: debug.Stack()} }
+// A PanicError is the error of a task that panicked: the panic value
+// (Value) and the stack of the worker goroutine (Stack). Unwrap gives the
+// value when it is an error. A panic never crashes the pool or its worker;
+// it is never lost either: a Task reports it from Wait, a Submit task
+// through the pool's Logger. It is one type with middleware.PanicError and
+// timers.PanicError, so one errors.As finds a panic from any of them.
+type PanicError = panics.Error

@@ -3,6 +3,8 @@ package workerpool
 import (
 	"context"
 	"sync"
+
+	"github.com/nodekit/nodekit/internal/panics"
 )
 
 // A Group runs related tasks on a Pool and waits for them all, like
@@ -81,7 +83,7 @@ func (t *groupTask) exec(*Pool) outcome {
 func (t *groupTask) run() (err error) {
 	defer func() {
 		if v := recover(); v != nil {
-			err = newPanicError(v)
+			err = panics.New(v)
 		}
 	}()
 	return t.fn(t.g.ctx)

@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"sync"
 	"time"
+
+	"github.com/nodekit/nodekit/internal/panics"
 )
 
 // A Pool runs tasks on a bounded set of goroutines fed from one FIFO queue,
@@ -364,7 +366,7 @@ func (f taskFunc) drop(err error) {}
 func (f taskFunc) exec(p *Pool) (out outcome) {
 	defer func() {
 		if v := recover(); v != nil {
-			pe := newPanicError(v)
+			pe := panics.New(v)
 			p.logger().Error("workerpool: task panicked", "panic", pe.Value, "stack", string(pe.Stack))
 			out = failed
 		}

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
+
+	"github.com/nodekit/nodekit/internal/panics"
 )
 
 // A Task is a typed result to come: a function queued on a Pool by Go, whose
@@ -101,7 +103,7 @@ func (t *Task[T]) exec(p *Pool) outcome {
 func (t *Task[T]) call(ctx context.Context) (v T, err error) {
 	defer func() {
 		if p := recover(); p != nil {
-			err = newPanicError(p)
+			err = panics.New(p)
 		}
 	}()
 	return t.fn(ctx)
