@@ -233,13 +233,19 @@ func (l *Loop) sleep(ctx context.Context) error {
 // Post arranges for fn to run on the loop, in its poll phase, as libuv runs
 // an I/O callback: the way for other goroutines to hand results to the loop.
 // A posted callback keeps the loop alive until it has run.
-func (l *Loop) Post(fn func()) {
+//
+// On a closed Loop, Post keeps nothing and returns ErrClosed.
+func (l *Loop) Post(fn func()) error {
 	mustCallback(fn)
 	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return ErrClosed
+	}
 	l.lazyInit()
 	l.posted = append(l.posted, fn)
 	l.wakeUp()
-	l.mu.Unlock()
+	return nil
 }
 
 // Hold keeps the loop alive until release is called, like a ref'd libuv

@@ -49,10 +49,11 @@ type fakeLoop struct {
 	fns []func()
 }
 
-func (f *fakeLoop) Post(fn func()) {
+func (f *fakeLoop) Post(fn func()) error {
 	f.mu.Lock()
 	f.fns = append(f.fns, fn)
 	f.mu.Unlock()
+	return nil
 }
 
 func TestOnDoneAfterEnd(t *testing.T) {

@@ -181,11 +181,12 @@ func (t *Task[T]) Cancel() bool {
 	return true
 }
 
-// A Poster runs functions on an event loop: *timers.Loop is one. If it also
-// has a Hold() (release func()) method, as *timers.Loop does, OnDone holds
-// the loop open until its callback has run.
+// A Poster runs functions on an event loop: *timers.Loop is one. Post
+// returns an error, and keeps nothing, when the loop can no longer run fn
+// (it is closed). If a Poster also has a Hold() (release func()) method, as
+// *timers.Loop does, OnDone holds the loop open until its callback has run.
 type Poster interface {
-	Post(fn func())
+	Post(fn func()) error
 }
 
 // OnDone arranges for fn to run on target with the task's result once it has
@@ -197,12 +198,15 @@ func (t *Task[T]) OnDone(target Poster, fn func(T, error)) {
 		release = h.Hold()
 	}
 	post := func() {
-		target.Post(func() {
+		err := target.Post(func() {
 			if release != nil {
 				release()
 			}
 			fn(t.val, t.err)
 		})
+		if err != nil && release != nil {
+			release() // the loop refused the callback: it holds nothing for it
+		}
 	}
 	t.mu.Lock()
 	if !t.ended.Load() {
