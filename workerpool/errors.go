@@ -26,3 +26,7 @@ var ErrCanceled = errors.New("workerpool: task canceled")
 // through the pool's Logger. It is one type with middleware.PanicError and
 // timers.PanicError, so one errors.As finds a panic from any of them.
 type PanicError = panics.Error
+
+// ErrGoexit is the error of a task that called runtime.Goexit (as
+// testing's t.FailNow does) instead of returning.
+var ErrGoexit = errors.New("workerpool: task called runtime.Goexit")

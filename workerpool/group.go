@@ -71,8 +71,9 @@ func (t *groupTask) claim() bool { return true }
 
 func (t *groupTask) exec(*Pool) outcome {
 	defer t.g.wg.Done()
-	err := t.run()
-	t.g.fail(err)
+	err := ErrGoexit // unless fn returns
+	defer func() { t.g.fail(err) }()
+	err = t.run()
 	if err != nil {
 		return failed
 	}

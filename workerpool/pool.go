@@ -200,22 +200,50 @@ func (p *Pool) work() {
 		if j.enqueued() != 0 {
 			waited = int64(time.Since(p.epoch)) - j.enqueued()
 		}
-		out := j.r.exec(p)
+		out := p.run(j, waited)
 		p.lock()
-		p.running--
-		if j.slow() {
-			p.slowRunning--
-			if p.slowQ.len() > 0 {
-				p.wakeOne()
-			}
-		}
-		p.stats.record(out, waited, j.enqueued() != 0)
+		p.finished(j, out, waited)
 	}
 	p.workers--
 	if p.workers == 0 && p.closing {
 		close(p.done)
 	}
 	p.mu.Unlock()
+}
+
+// run runs j on the calling worker. A task can leave in three ways: it
+// returns, it panics, or it calls runtime.Goexit. The runner turns a panic
+// into its outcome (or lets it crash the program: see Submit); a Goexit
+// unwinds the worker itself, so the deferred function here, which sees that
+// exec did not return, does the worker's bookkeeping for the task and hands
+// the worker's place to a new goroutine before this one exits, as
+// singleflight does with its normal-return flag. The runner has already
+// ended the task with ErrGoexit in its own deferred function.
+func (p *Pool) run(j job, waited int64) outcome {
+	returned := false
+	defer func() {
+		if !returned {
+			p.lock()
+			p.finished(j, failed, waited)
+			go p.work() // this worker's replacement: p.workers is unchanged
+			p.mu.Unlock()
+		}
+	}()
+	out := j.r.exec(p)
+	returned = true
+	return out
+}
+
+// finished does the bookkeeping of a task that has ended. p.mu must be held.
+func (p *Pool) finished(j job, out outcome, waited int64) {
+	p.running--
+	if j.slow() {
+		p.slowRunning--
+		if p.slowQ.len() > 0 {
+			p.wakeOne()
+		}
+	}
+	p.stats.record(out, waited, j.enqueued() != 0)
 }
 
 // next waits for the next task to run; false tells the worker to exit.

@@ -11,7 +11,7 @@ type Stats struct {
 
 	Submitted uint64 // tasks accepted
 	Completed uint64 // tasks that ran and returned nil (or, for Submit, returned)
-	Failed    uint64 // tasks that returned an error or panicked
+	Failed    uint64 // tasks that returned an error, panicked or called runtime.Goexit
 	Canceled  uint64 // tasks that never ran: Cancel, a hard Close, or their context ended
 
 	// QueueWait is the mean time tasks waited for a worker, measured on one

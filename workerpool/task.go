@@ -91,7 +91,14 @@ func (t *Task[T]) exec(p *Pool) outcome {
 		defer cancel()
 		ctx = c
 	}
+	returned := false
+	defer func() {
+		if !returned { // fn called runtime.Goexit
+			t.finish(zero, ErrGoexit)
+		}
+	}()
 	v, err := t.call(ctx)
+	returned = true
 	t.finish(v, err)
 	if err != nil {
 		return failed
