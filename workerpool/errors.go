@@ -1,6 +1,7 @@
 package workerpool
 
 import (
+	"context"
 	"errors"
 
 	"github.com/nodekit/nodekit/internal/panics"
@@ -30,3 +31,22 @@ type PanicError = panics.Error
 // ErrGoexit is the error of a task that called runtime.Goexit (as
 // testing's t.FailNow does) instead of returning.
 var ErrGoexit = errors.New("workerpool: task called runtime.Goexit")
+
+// mustContext panics, at the call, if ctx is nil: a nil context would panic
+// later on a worker.
+func mustContext(ctx context.Context) {
+	if ctx == nil {
+		panic("workerpool: nil Context")
+	}
+}
+
+// mustPool panics, at the call, if p is nil.
+func mustPool(p *Pool) {
+	if p == nil {
+		panic("workerpool: nil Pool")
+	}
+}
+
+// nilFunc is the panic for a nil task or callback, at the call: libuv's
+// uv_queue_work answers a NULL work_cb with UV_EINVAL.
+const nilFunc = "workerpool: nil function"

@@ -24,6 +24,8 @@ type Group struct {
 // cancelled when a task fails, when Wait returns, or when a Close of p gives
 // up waiting (a hard Close).
 func NewGroup(ctx context.Context, p *Pool) (*Group, context.Context) {
+	mustContext(ctx)
+	mustPool(p)
 	p.init()
 	ctx, cancel := context.WithCancelCause(ctx)
 	g := &Group{p: p, ctx: ctx, cancel: cancel}
@@ -37,6 +39,12 @@ func NewGroup(ctx context.Context, p *Pool) (*Group, context.Context) {
 // waiting for room), or a hard Close drops it from the queue, that is the
 // task's error.
 func (g *Group) Go(fn func(context.Context) error, opts ...Option) {
+	if g.p == nil {
+		panic("workerpool: Group.Go on a Group not made by NewGroup")
+	}
+	if fn == nil {
+		panic(nilFunc)
+	}
 	g.wg.Add(1)
 	if err := g.p.submit(g.ctx, true, job{r: &groupTask{g: g, fn: fn}, meta: slowIO(opts)}); err != nil {
 		g.fail(err)

@@ -31,12 +31,13 @@ type Pool struct {
 	// warnings. Nil means slog.Default().
 	Logger *slog.Logger
 
-	once  sync.Once
-	ctx   context.Context // the tasks' context: cancelled by a hard Close
-	stop  context.CancelFunc
-	slots chan struct{} // bounded queue: one token per queued task
-	done  chan struct{} // closed when closing and the last worker is gone
-	epoch time.Time
+	once      sync.Once
+	misconfig string          // why every use panics, if the fields are invalid
+	ctx       context.Context // the tasks' context: cancelled by a hard Close
+	stop      context.CancelFunc
+	slots     chan struct{} // bounded queue: one token per queued task
+	done      chan struct{} // closed when closing and the last worker is gone
+	epoch     time.Time
 
 	mu          sync.Mutex
 	cond        sync.Cond // workers wait here for work
@@ -61,30 +62,42 @@ type Option uint8
 // among themselves.
 const SlowIO Option = 1
 
+// init sets the pool up at first use and panics, at this and every later
+// use, if it is misconfigured. The check is outside the sync.Once: a panic
+// inside it would mark it done and leave a half-built pool for the next
+// call.
 func (p *Pool) init() {
-	p.once.Do(func() {
-		if p.Size < 0 {
-			panic(fmt.Sprintf("workerpool: negative Size %d", p.Size))
+	p.once.Do(p.setup)
+	if p.misconfig != "" {
+		panic(p.misconfig)
+	}
+}
+
+// setup reads the configuration; p.misconfig says what is wrong with it.
+func (p *Pool) setup() {
+	switch {
+	case p.Size < 0:
+		p.misconfig = fmt.Sprintf("workerpool: negative Size %d", p.Size)
+		return
+	case p.QueueSize < 0:
+		p.misconfig = fmt.Sprintf("workerpool: negative QueueSize %d", p.QueueSize)
+		return
+	}
+	p.size = clampSize(p.Size)
+	if p.Size == 0 {
+		var warning string
+		p.size, warning = sizeFromEnv()
+		if warning != "" {
+			p.logger().Warn(warning)
 		}
-		if p.QueueSize < 0 {
-			panic(fmt.Sprintf("workerpool: negative QueueSize %d", p.QueueSize))
-		}
-		p.size = clampSize(p.Size)
-		if p.Size == 0 {
-			var warning string
-			p.size, warning = sizeFromEnv()
-			if warning != "" {
-				p.logger().Warn(warning)
-			}
-		}
-		if p.QueueSize > 0 {
-			p.slots = make(chan struct{}, p.QueueSize)
-		}
-		p.ctx, p.stop = context.WithCancel(context.Background())
-		p.done = make(chan struct{})
-		p.epoch = time.Now()
-		p.cond.L = &p.mu
-	})
+	}
+	if p.QueueSize > 0 {
+		p.slots = make(chan struct{}, p.QueueSize)
+	}
+	p.ctx, p.stop = context.WithCancel(context.Background())
+	p.done = make(chan struct{})
+	p.epoch = time.Now()
+	p.cond.L = &p.mu
 }
 
 func (p *Pool) logger() *slog.Logger {
@@ -100,22 +113,33 @@ func (p *Pool) logger() *slog.Logger {
 // Close gives up waiting. A panic in fn is logged through Logger with its
 // stack and counted as failed. Submit allocates nothing.
 func (p *Pool) Submit(ctx context.Context, fn func(context.Context), opts ...Option) error {
+	mustContext(ctx)
+	if fn == nil {
+		panic(nilFunc)
+	}
 	return p.submit(ctx, true, job{r: taskFunc(fn), meta: slowIO(opts)})
 }
 
 // TrySubmit is Submit that fails with ErrQueueFull instead of waiting.
 func (p *Pool) TrySubmit(fn func(context.Context), opts ...Option) error {
+	if fn == nil {
+		panic(nilFunc)
+	}
 	return p.submit(context.Background(), false, job{r: taskFunc(fn), meta: slowIO(opts)})
 }
 
-// slowIO returns a job's slow bit for opts.
+// slowIO returns a job's slow bit for opts; an unknown Option panics.
 func slowIO(opts []Option) uint64 {
+	var bit uint64
 	for _, o := range opts {
-		if o == SlowIO {
-			return 1
+		switch o {
+		case SlowIO:
+			bit = 1
+		default:
+			panic(fmt.Sprintf("workerpool: unknown Option %d", o))
 		}
 	}
-	return 0
+	return bit
 }
 
 // sampleEvery is how often a task's queue wait is measured: timing every
@@ -326,6 +350,9 @@ func (p *Pool) take() (job, bool) {
 // [1, MaxSize]. Growing starts workers for queued tasks at once; shrinking
 // lets surplus workers exit when they finish their current task.
 func (p *Pool) Resize(n int) {
+	if n < 1 {
+		panic(fmt.Sprintf("workerpool: Resize(%d): a pool needs at least one worker", n))
+	}
 	p.init()
 	p.mu.Lock()
 	defer p.mu.Unlock()

@@ -64,8 +64,14 @@ func TryGo[T any](ctx context.Context, p *Pool, fn func(context.Context) (T, err
 	return t, nil
 }
 
-// newTask returns a queued task, not yet submitted.
+// newTask returns a queued task, not yet submitted, after checking the
+// arguments of Go and TryGo.
 func newTask[T any](ctx context.Context, p *Pool, fn func(context.Context) (T, error)) *Task[T] {
+	mustContext(ctx)
+	mustPool(p)
+	if fn == nil {
+		panic(nilFunc)
+	}
 	t := &Task[T]{p: p, fn: fn, ctx: ctx}
 	t.wg.Add(1)
 	return t
@@ -136,6 +142,7 @@ func (t *Task[T]) finish(v T, err error) {
 // Wait returns the task's value and error once it has ended, or ctx.Err()
 // if ctx ends first (the task goes on).
 func (t *Task[T]) Wait(ctx context.Context) (T, error) {
+	mustContext(ctx)
 	if t.ended.Load() {
 		return t.val, t.err
 	}
@@ -198,21 +205,43 @@ type Poster interface {
 
 // OnDone arranges for fn to run on target with the task's result once it has
 // ended, like libuv's after_work_cb on the loop thread. If the task has
-// already ended, fn is posted at once.
+// already ended, fn is posted at once. A nil target or fn panics.
+//
+// If target refuses the callback — its Post returns an error, as a closed
+// *timers.Loop does with timers.ErrClosed, or panics — fn never runs:
+// OnDone releases its hold on target and logs the refusal through the
+// pool's Logger at level Error, with Post's error (a *PanicError with the
+// stack for a panic) and the task's own error. The worker goes on with the
+// next task, and the result stays available from Wait. Nothing is retried
+// and nothing runs fn off the loop, which would break the loop's promise
+// that its callbacks run on one goroutine.
 func (t *Task[T]) OnDone(target Poster, fn func(T, error)) {
+	if target == nil {
+		panic("workerpool: OnDone with a nil target")
+	}
+	if fn == nil {
+		panic(nilFunc)
+	}
 	var release func()
 	if h, ok := target.(interface{ Hold() func() }); ok {
 		release = h.Hold()
 	}
 	post := func() {
-		err := target.Post(func() {
+		err := post(target, func() {
 			if release != nil {
 				release()
 			}
 			fn(t.val, t.err)
 		})
-		if err != nil && release != nil {
-			release() // the loop refused the callback: it holds nothing for it
+		if err != nil {
+			if release != nil {
+				release() // the loop refused the callback: it holds nothing for it
+			}
+			attrs := []any{"error", err, "task_error", t.err}
+			if pe, ok := err.(*PanicError); ok {
+				attrs = append(attrs, "stack", string(pe.Stack))
+			}
+			t.p.logger().Error("workerpool: OnDone callback refused by its target; it will not run", attrs...)
 		}
 	}
 	t.mu.Lock()
@@ -223,4 +252,15 @@ func (t *Task[T]) OnDone(target Poster, fn func(T, error)) {
 	}
 	t.mu.Unlock()
 	post()
+}
+
+// post calls target.Post(fn), turning a panic into a *PanicError: a
+// misbehaving target must not take down the worker that posts to it.
+func post(target Poster, fn func()) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = panics.New(v)
+		}
+	}()
+	return target.Post(fn)
 }
