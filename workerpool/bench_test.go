@@ -35,6 +35,19 @@ func BenchmarkSubmit(b *testing.B) {
 			p.Close(context.Background())
 		})
 	}
+	// A context other than Background is the task's: queued with it, and
+	// derived when the task starts.
+	b.Run("ctx=WithCancel", func(b *testing.B) {
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		p := &workerpool.Pool{Size: 4}
+		b.ReportAllocs()
+		b.ResetTimer()
+		for range b.N {
+			p.Submit(ctx, spin)
+		}
+		p.Close(context.Background())
+	})
 }
 
 func BenchmarkGo(b *testing.B) {

@@ -2,6 +2,7 @@ package workerpool
 
 import (
 	"context"
+	"fmt"
 	"sync"
 
 	"github.com/nodekit/nodekit/internal/panics"
@@ -9,7 +10,10 @@ import (
 
 // A Group runs related tasks on a Pool and waits for them all, like
 // errgroup.Group with the pool's bound instead of SetLimit: its first error
-// is Wait's, and it cancels the Group's context.
+// is Wait's, and it cancels the Group's context. The Group's context is
+// every task's context, with the pool's one rule (see Submit): so, unlike
+// errgroup's, once a task has failed the Group's tasks that have not
+// started never run, and a Go after that, or after Wait, queues nothing.
 type Group struct {
 	p      *Pool
 	ctx    context.Context
@@ -33,11 +37,13 @@ func NewGroup(ctx context.Context, p *Pool) (*Group, context.Context) {
 	return g, ctx
 }
 
-// Go queues fn on the pool, blocking while a bounded queue is full. fn gets
-// the Group's context. A panic in fn becomes its *PanicError. If the task
-// cannot be queued (the pool is closed, or the Group's context ended while
-// waiting for room), or a hard Close drops it from the queue, that is the
-// task's error.
+// Go queues fn on the pool, blocking while a bounded queue is full; fn runs
+// with the Group's context. The task's error, and so perhaps Wait's, is
+// what fn returns; a *PanicError if fn panics; ErrGoexit if it calls
+// runtime.Goexit; the context's error if the Group's context had ended
+// (ErrCanceled wrapping it if it ended while the task was queued);
+// ErrClosed if the pool is closed; ErrCanceled if a hard Close dropped it
+// from the queue.
 func (g *Group) Go(fn func(context.Context) error, opts ...Option) {
 	if g.p == nil {
 		panic("workerpool: Group.Go on a Group not made by NewGroup")
@@ -79,6 +85,10 @@ func (t *groupTask) claim() bool { return true }
 
 func (t *groupTask) exec(*Pool) outcome {
 	defer t.g.wg.Done()
+	if err := t.g.ctx.Err(); err != nil { // it ended while the task was queued
+		t.g.fail(fmt.Errorf("%w: %w", ErrCanceled, err))
+		return canceled
+	}
 	err := ErrGoexit // unless fn returns
 	defer func() { t.g.fail(err) }()
 	err = t.run()

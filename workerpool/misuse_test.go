@@ -48,7 +48,8 @@ func TestMisusePanicsAtCall(t *testing.T) {
 		}{
 			{"Submit(nil, fn)", func() { p.Submit(nilCtx, fn) }, "nil Context"},
 			{"Submit(ctx, nil)", func() { p.Submit(ctx, nil) }, "nil function"},
-			{"TrySubmit(nil)", func() { p.TrySubmit(nil) }, "nil function"},
+			{"TrySubmit(ctx, nil)", func() { p.TrySubmit(ctx, nil) }, "nil function"},
+			{"TrySubmit(nil, fn)", func() { p.TrySubmit(nilCtx, fn) }, "nil Context"},
 			{"Submit(ctx, fn, Option(7))", func() { p.Submit(ctx, fn, workerpool.Option(7)) }, "unknown Option"},
 			{"Go(nil, p, fn)", func() { workerpool.Go(nilCtx, p, typed) }, "nil Context"},
 			{"Go(ctx, nil, fn)", func() { workerpool.Go(ctx, nil, typed) }, "nil Pool"},
@@ -96,7 +97,7 @@ func TestMisconfiguredPoolPanicsEveryTime(t *testing.T) {
 		}{
 			{"Stats", func() { tt.p.Stats() }},
 			{"Submit", func() { tt.p.Submit(context.Background(), func(context.Context) {}) }},
-			{"TrySubmit", func() { tt.p.TrySubmit(func(context.Context) {}) }},
+			{"TrySubmit", func() { tt.p.TrySubmit(context.Background(), func(context.Context) {}) }},
 			{"Go", func() {
 				workerpool.Go(context.Background(), tt.p, func(context.Context) (int, error) { return 0, nil })
 			}},

@@ -34,7 +34,7 @@ type Pool struct {
 	once      sync.Once
 	misconfig string          // why every use panics, if the fields are invalid
 	ctx       context.Context // the tasks' context: cancelled by a hard Close
-	stop      context.CancelFunc
+	stop      context.CancelCauseFunc
 	slots     chan struct{} // bounded queue: one token per queued task
 	done      chan struct{} // closed when closing and the last worker is gone
 	epoch     time.Time
@@ -94,7 +94,7 @@ func (p *Pool) setup() {
 	if p.QueueSize > 0 {
 		p.slots = make(chan struct{}, p.QueueSize)
 	}
-	p.ctx, p.stop = context.WithCancel(context.Background())
+	p.ctx, p.stop = context.WithCancelCause(context.Background())
 	p.done = make(chan struct{})
 	p.epoch = time.Now()
 	p.cond.L = &p.mu
@@ -108,24 +108,49 @@ func (p *Pool) logger() *slog.Logger {
 }
 
 // Submit queues fn to run on a worker, blocking while a bounded queue is
-// full. If ctx ends first, Submit returns ctx.Err() and queues nothing; ctx
-// governs only the submission. fn gets the pool's context, cancelled when a
-// Close gives up waiting. A panic in fn is logged through Logger with its
-// stack and counted as failed. Submit allocates nothing.
+// full, and runs it with ctx: the task's context, also cancelled when a
+// Close gives up waiting. If ctx has ended, or ends while Submit waits for
+// room, Submit returns ctx.Err() and queues nothing; if it ends while the
+// task is queued, the task never runs (Stats counts it as cancelled). A
+// panic in fn is logged through Logger with its stack and counted as
+// failed.
+//
+// Submit allocates nothing when ctx is context.Background() or
+// context.TODO(): fn then runs with the pool's own context. Any other ctx
+// costs one 24-byte allocation to queue it with fn, and a few more when fn
+// starts, to derive its context (see the package doc).
 func (p *Pool) Submit(ctx context.Context, fn func(context.Context), opts ...Option) error {
 	mustContext(ctx)
 	if fn == nil {
 		panic(nilFunc)
 	}
-	return p.submit(ctx, true, job{r: taskFunc(fn), meta: slowIO(opts)})
+	return p.submit(ctx, true, job{r: submitted(ctx, fn), meta: slowIO(opts)})
 }
 
-// TrySubmit is Submit that fails with ErrQueueFull instead of waiting.
-func (p *Pool) TrySubmit(fn func(context.Context), opts ...Option) error {
+// TrySubmit is Submit that fails with ErrQueueFull instead of waiting for
+// room in a bounded queue.
+func (p *Pool) TrySubmit(ctx context.Context, fn func(context.Context), opts ...Option) error {
+	mustContext(ctx)
 	if fn == nil {
 		panic(nilFunc)
 	}
-	return p.submit(context.Background(), false, job{r: taskFunc(fn), meta: slowIO(opts)})
+	return p.submit(ctx, false, job{r: submitted(ctx, fn), meta: slowIO(opts)})
+}
+
+// submitted returns the runner of a Submit task.
+func submitted(ctx context.Context, fn func(context.Context)) runner {
+	if background(ctx) {
+		return taskFunc(fn)
+	}
+	return &ctxFunc{fn: fn, ctx: ctx}
+}
+
+// background reports whether ctx is context.Background() or
+// context.TODO(): a task submitted with either runs with the pool's own
+// context, which has no values and is cancelled only by a hard Close, and
+// needs nothing stored or derived.
+func background(ctx context.Context) bool {
+	return ctx == context.Background() || ctx == context.TODO()
 }
 
 // slowIO returns a job's slow bit for opts; an unknown Option panics.
@@ -149,6 +174,12 @@ const sampleEvery = 16
 // submit queues j, waiting for room if block.
 func (p *Pool) submit(ctx context.Context, block bool, j job) error {
 	p.init()
+	// An ended context refuses every time. Checked first: when a bounded
+	// queue has room, reserve's select would otherwise choose at random
+	// between the room and the ended context.
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	if p.slots != nil {
 		if err := p.reserve(ctx, block); err != nil {
 			return err
@@ -384,7 +415,7 @@ func (p *Pool) Close(ctx context.Context) error {
 	p.mu.Unlock()
 	select {
 	case <-p.done:
-		p.stop()
+		p.stop(ErrClosed)
 		return nil
 	case <-ctx.Done():
 	}
@@ -400,7 +431,7 @@ func (p *Pool) Close(ctx context.Context) error {
 	p.marker = false
 	p.queued = 0
 	p.stats.canceled += uint64(len(dropped))
-	p.stop()
+	p.stop(ErrClosed)
 	p.wakeAll()
 	p.mu.Unlock()
 	p.release(len(dropped))
@@ -412,13 +443,31 @@ func (p *Pool) Close(ctx context.Context) error {
 	return ctx.Err()
 }
 
-// taskFunc is a Submit task.
+// taskContext returns the context of a task submitted with ctx (not a
+// background one): ctx, also cancelled with the pool's cause when a Close
+// gives up waiting; and the functions that release it, to be deferred:
+//
+//	ctx, cancel, stop := p.taskContext(ctx)
+//	defer cancel(nil)
+//	defer stop()
+func (p *Pool) taskContext(ctx context.Context) (context.Context, context.CancelCauseFunc, func() bool) {
+	c, cancel := context.WithCancelCause(ctx)
+	stop := context.AfterFunc(p.ctx, func() { cancel(context.Cause(p.ctx)) })
+	return c, cancel, stop
+}
+
+// taskFunc is a Submit task with a background context.
 type taskFunc func(context.Context)
 
 func (f taskFunc) claim() bool    { return true }
 func (f taskFunc) drop(err error) {}
 
-func (f taskFunc) exec(p *Pool) (out outcome) {
+func (f taskFunc) exec(p *Pool) outcome {
+	return call(p, f, p.ctx)
+}
+
+// call runs a Submit task with ctx.
+func call(p *Pool, f func(context.Context), ctx context.Context) (out outcome) {
 	defer func() {
 		if v := recover(); v != nil {
 			pe := panics.New(v)
@@ -426,6 +475,25 @@ func (f taskFunc) exec(p *Pool) (out outcome) {
 			out = failed
 		}
 	}()
-	f(p.ctx)
+	f(ctx)
 	return succeeded
+}
+
+// ctxFunc is a Submit task with its own context: 24 bytes.
+type ctxFunc struct {
+	fn  func(context.Context)
+	ctx context.Context
+}
+
+func (f *ctxFunc) claim() bool    { return true }
+func (f *ctxFunc) drop(err error) {}
+
+func (f *ctxFunc) exec(p *Pool) outcome {
+	if f.ctx.Err() != nil {
+		return canceled // its context ended while it was queued
+	}
+	ctx, cancel, stop := p.taskContext(f.ctx)
+	defer cancel(nil)
+	defer stop()
+	return call(p, f.fn, ctx)
 }

@@ -190,7 +190,7 @@ func TestBoundedQueue(t *testing.T) {
 		synctest.Wait()
 		p.Submit(t.Context(), block) // queued
 		p.Submit(t.Context(), block) // queued: full
-		if err := p.TrySubmit(block); err != workerpool.ErrQueueFull {
+		if err := p.TrySubmit(t.Context(), block); err != workerpool.ErrQueueFull {
 			t.Fatalf("TrySubmit on a full queue = %v, want ErrQueueFull", err)
 		}
 		if task, err := workerpool.TryGo(t.Context(), p, func(context.Context) (int, error) { return 1, nil }); task != nil || err != workerpool.ErrQueueFull {
@@ -238,11 +238,11 @@ func TestCancelFreesQueuePlace(t *testing.T) {
 		p.Submit(t.Context(), func(context.Context) { <-release })
 		synctest.Wait()
 		queuedTask := workerpool.Go(t.Context(), p, func(context.Context) (int, error) { return 0, nil })
-		if err := p.TrySubmit(func(context.Context) {}); err != workerpool.ErrQueueFull {
+		if err := p.TrySubmit(t.Context(), func(context.Context) {}); err != workerpool.ErrQueueFull {
 			t.Fatalf("TrySubmit = %v, want ErrQueueFull", err)
 		}
 		queuedTask.Cancel()
-		if err := p.TrySubmit(func(context.Context) {}); err != nil {
+		if err := p.TrySubmit(t.Context(), func(context.Context) {}); err != nil {
 			t.Fatalf("TrySubmit after Cancel = %v, want room", err)
 		}
 		close(release)
@@ -400,14 +400,20 @@ func TestGroup(t *testing.T) {
 		boom := errors.New("boom")
 		var mu sync.Mutex
 		var sawCancel bool
-		g.Go(func(context.Context) error { return boom })
+		started := make(chan struct{})
+		g.Go(func(context.Context) error { <-started; return boom })
 		g.Go(func(ctx context.Context) error {
+			close(started)
 			<-ctx.Done() // the first error cancels the group
 			mu.Lock()
 			sawCancel = true
 			mu.Unlock()
 			return nil
 		})
+		synctest.Wait()
+		// Unlike errgroup's, a task queued after the first error does not
+		// run: its context, the Group's, has ended.
+		g.Go(func(context.Context) error { t.Error("a group task ran after the group failed"); return nil })
 		if err := g.Wait(); err != boom || !sawCancel || ctx.Err() == nil {
 			t.Fatalf("Wait() = %v, cancel seen %v; want boom and a cancelled context", err, sawCancel)
 		}

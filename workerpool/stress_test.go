@@ -44,7 +44,7 @@ func TestConcurrentUse(t *testing.T) {
 						ended.Add(1) // a Submit task has no handle; Stats count it
 					}
 				case 1:
-					if p.TrySubmit(work) == nil {
+					if p.TrySubmit(context.Background(), work) == nil {
 						accepted.Add(1)
 						ended.Add(1)
 					}
