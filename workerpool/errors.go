@@ -22,9 +22,9 @@ var ErrCanceled = errors.New("workerpool: task canceled")
 
 // A PanicError is the error of a task that panicked: the panic value
 // (Value) and the stack of the worker goroutine (Stack). Unwrap gives the
-// value when it is an error. A panic never crashes the pool or its worker;
-// it is never lost either: a Task reports it from Wait, a Submit task
-// through the pool's Logger. It is one type with middleware.PanicError and
+// value when it is an error. Go and Group tasks return it from Wait, and
+// their worker goes on; a Submit task's panic is not recovered and crashes
+// the program (see Submit). It is one type with middleware.PanicError and
 // timers.PanicError, so one errors.As finds a panic from any of them.
 type PanicError = panics.Error
 

@@ -6,8 +6,6 @@ import (
 	"log/slog"
 	"sync"
 	"time"
-
-	"github.com/nodekit/nodekit/internal/panics"
 )
 
 // A Pool runs tasks on a bounded set of goroutines fed from one FIFO queue,
@@ -27,8 +25,8 @@ type Pool struct {
 	// Go block while it is full, TrySubmit fails with ErrQueueFull. 0 means
 	// unbounded, as in libuv.
 	QueueSize int
-	// Logger receives the panics of Submit tasks and configuration
-	// warnings. Nil means slog.Default().
+	// Logger receives configuration warnings and OnDone callbacks that
+	// their target refused. Nil means slog.Default().
 	Logger *slog.Logger
 
 	once      sync.Once
@@ -111,9 +109,12 @@ func (p *Pool) logger() *slog.Logger {
 // full, and runs it with ctx: the task's context, also cancelled when a
 // Close gives up waiting. If ctx has ended, or ends while Submit waits for
 // room, Submit returns ctx.Err() and queues nothing; if it ends while the
-// task is queued, the task never runs (Stats counts it as cancelled). A
-// panic in fn is logged through Logger with its stack and counted as
-// failed.
+// task is queued, the task never runs (Stats counts it as cancelled).
+//
+// A panic in fn is not recovered: it crashes the program with its value and
+// stack, as a panic in a goroutine started with the go statement does, since
+// a Submit task has nobody to return an error to (see the package doc).
+// Recover in fn to handle one, or use Go.
 //
 // Submit allocates nothing when ctx is context.Background() or
 // context.TODO(): fn then runs with the pool's own context. Any other ctx
@@ -463,18 +464,12 @@ func (f taskFunc) claim() bool    { return true }
 func (f taskFunc) drop(err error) {}
 
 func (f taskFunc) exec(p *Pool) outcome {
-	return call(p, f, p.ctx)
+	return call(f, p.ctx)
 }
 
-// call runs a Submit task with ctx.
-func call(p *Pool, f func(context.Context), ctx context.Context) (out outcome) {
-	defer func() {
-		if v := recover(); v != nil {
-			pe := panics.New(v)
-			p.logger().Error("workerpool: task panicked", "panic", pe.Value, "stack", string(pe.Stack))
-			out = failed
-		}
-	}()
+// call runs a Submit task with ctx. It does not recover a panic: see
+// Submit.
+func call(f func(context.Context), ctx context.Context) outcome {
 	f(ctx)
 	return succeeded
 }
@@ -495,5 +490,5 @@ func (f *ctxFunc) exec(p *Pool) outcome {
 	ctx, cancel, stop := p.taskContext(f.ctx)
 	defer cancel(nil)
 	defer stop()
-	return call(p, f.fn, ctx)
+	return call(f.fn, ctx)
 }

@@ -250,27 +250,6 @@ func TestCancelFreesQueuePlace(t *testing.T) {
 	})
 }
 
-func TestPanics(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		var logs bytes.Buffer
-		p := &workerpool.Pool{Size: 1, Logger: slog.New(slog.NewTextHandler(&logs, nil))}
-		task := workerpool.Go(t.Context(), p, func(context.Context) (int, error) { panic("kaboom") })
-		_, err := task.Wait(t.Context())
-		var pe *workerpool.PanicError
-		if !errors.As(err, &pe) || pe.Value != "kaboom" || !bytes.Contains(pe.Stack, []byte("pool_test.go")) {
-			t.Fatalf("Wait() error = %v, want a *PanicError with value and stack", err)
-		}
-		p.Submit(t.Context(), func(context.Context) { panic("lost?") })
-		p.Close(t.Context()) // the worker survived both
-		if !strings.Contains(logs.String(), "lost?") || !strings.Contains(logs.String(), "pool_test.go") {
-			t.Fatalf("a Submit task's panic was not logged with its stack: %q", logs.String())
-		}
-		if s := p.Stats(); s.Failed != 2 {
-			t.Fatalf("Failed = %d, want 2", s.Failed)
-		}
-	})
-}
-
 func TestCloseGraceful(t *testing.T) {
 	leaktest.Check(t)
 	p := &workerpool.Pool{Size: 2}
