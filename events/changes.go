@@ -21,13 +21,27 @@ type Change struct {
 // run on the goroutine that made the change. Node mixes them into the
 // emitter's own events; with a typed payload they need their own emitter.
 //
+// The Changes emitter behaves as those two events of Node's emitter do: it
+// announces its own changes too (adding a RemoveListener listener is
+// announced to the NewListener listeners, with Change.Event RemoveListener),
+// so its Changes method returns itself; it shares e's listener limit (see
+// SetMaxListeners) and Logger; and RemoveAll() on e removes its NewListener
+// and RemoveListener listeners as well.
+//
 // Until Changes is first called, e announces nothing and pays nothing.
 func (e *Emitter[T]) Changes() *Emitter[Change] {
 	if c := e.changes.Load(); c != nil {
 		return c
 	}
-	e.changes.CompareAndSwap(nil, &Emitter[Change]{Logger: e.Logger})
-	return e.changes.Load()
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if c := e.changes.Load(); c != nil {
+		return c
+	}
+	c := &Emitter[Change]{Logger: e.Logger, limit: e.limit, seqs: &e.seq}
+	c.changes.Store(c)
+	e.changes.Store(c)
+	return c
 }
 
 // announce emits a change, if anyone asked for changes.

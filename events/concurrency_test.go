@@ -85,6 +85,7 @@ func TestConcurrentOnceExactlyOnce(t *testing.T) {
 	const goroutines, listeners, rounds = 8, 50, 20
 	for range rounds {
 		var e events.Emitter[int]
+		e.SetMaxListeners(0)
 		var runs [listeners]atomic.Int32
 		for i := range listeners {
 			e.Once("go", func(int) { runs[i].Add(1) })

@@ -14,7 +14,8 @@ import (
 // TestDifferentialNode runs random scenarios in Node (testdata/scenario.js)
 // and against the Emitter, and requires the same trace from both: call order,
 // return values, once-semantics, panics and unhandled errors, listener counts,
-// event names and max-listeners warnings.
+// event names, max-listeners warnings, and the 'newListener' and
+// 'removeListener' announcements, RemoveAll's teardown among them.
 func TestDifferentialNode(t *testing.T) {
 	node := nodetest.Path(t)
 	n := 400
@@ -41,7 +42,12 @@ func TestDifferentialNode(t *testing.T) {
 	if len(nodeTraces) != n {
 		t.Fatalf("node printed %d traces, want %d", len(nodeTraces), n)
 	}
+	skipped := 0
 	for i, steps := range scenarios {
+		if nodeTraces[i] == "skip\n" { // see testdata/scenario.js
+			skipped++
+			continue
+		}
 		r := &runner{s: newReal()}
 		for _, st := range steps {
 			r.run(st)
@@ -54,5 +60,9 @@ func TestDifferentialNode(t *testing.T) {
 			script, _ := json.MarshalIndent(steps, "", " ")
 			t.Errorf("scenario %d: trace differs from Node (-node +go):\n%s\nscenario:\n%s", i, diff, script)
 		}
+	}
+	t.Logf("%d of %d scenarios compared (Node threw a TypeError in the others)", n-skipped, n)
+	if skipped > n/10 {
+		t.Errorf("Node threw in %d of %d scenarios; the comparison covers too little", skipped, n)
 	}
 }

@@ -19,11 +19,17 @@
 //     "possible EventEmitter memory leak" warning through log/slog.
 //   - [Once] and [On] are the context-aware forms of Node's events.once and
 //     events.on; [Emitter.Changes] carries 'newListener' and 'removeListener'.
+//   - [Emitter.RemoveAll] with no names empties the emitter as Node's
+//     removeAllListeners() does: every event, then the change listeners
+//     themselves, each removal announced while 'removeListener' listeners
+//     remain. The Changes emitter announces its own changes and shares the
+//     emitter's listener limit, as Node's two change events do.
 //
 // Where Go differs: Node removes a listener by its function, nodekit by the
 // [*Listener] handle registration returns (Go functions are not comparable);
-// one Emitter has one payload type T, so an Emit passes one value; event names
-// are strings, and [Emitter.EventNames] lists them in first-registration order.
+// one Emitter has one payload type T, so an Emit passes one value, and the
+// change events live on their own emitter; event names are strings, and
+// [Emitter.EventNames] lists them in first-registration order.
 //
 // Emit is built for speed: it takes no lock and writes no shared memory, so
 // emits on many goroutines scale with cores and cost no allocation.

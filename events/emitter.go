@@ -27,8 +27,14 @@ type Emitter[T any] struct {
 	root    atomic.Pointer[names[*entry[T]]] // the events with ≥1 listener
 	changes atomic.Pointer[Emitter[Change]]  // see Changes; nil until asked for
 
+	// seq counts events that got a first listener, for EventNames and
+	// RemoveAll. The emitter that Changes returns counts on its owner's
+	// counter (seqs), so that the two orders interleave as Node's one
+	// object's keys do; seqs is nil for any other emitter.
+	seq  atomic.Uint64
+	seqs *atomic.Uint64
+
 	mu    sync.Mutex // serializes writers; guards the fields below and entry.warned
-	seq   uint64     // counts events that got a first listener, for EventNames
 	limit int        // max listeners per event: 0 means DefaultMaxListeners, <0 none
 }
 
@@ -92,8 +98,7 @@ func (e *Emitter[T]) add(event string, fn func(T), once, prepend bool) *Listener
 	en, _ := root.get(hash, event)
 	var old []record[T]
 	if en == nil {
-		e.seq++
-		en = &entry[T]{seq: e.seq, isError: event == ErrorEvent}
+		en = &entry[T]{seq: e.nextSeq(), isError: event == ErrorEvent}
 	} else {
 		old = *en.list.Load()
 	}
@@ -120,6 +125,14 @@ func (e *Emitter[T]) add(event string, fn func(T), once, prepend bool) *Listener
 		e.warnLeak(event, len(ls), limit)
 	}
 	return h
+}
+
+// nextSeq numbers an event that gets its first listener.
+func (e *Emitter[T]) nextSeq() uint64 {
+	if e.seqs != nil {
+		return e.seqs.Add(1)
+	}
+	return e.seq.Add(1)
 }
 
 // Off removes the registration l and reports whether it was still registered:
@@ -174,21 +187,85 @@ func (e *Emitter[T]) removeLocked(h *Listener) bool {
 
 // RemoveAll removes every listener of the given events, or of every event
 // when none is given: Node's emitter.removeAllListeners. An Emit already under
-// way still calls them. When Changes has listeners, each removal is announced
-// in Node's order: event by event, last listener first.
+// way still calls them.
+//
+// When Changes has RemoveListener listeners, each removal is announced, in
+// Node's order: event by event, newest listener first. RemoveAll() with no
+// names then tears down the change listeners too, as Node does with its
+// 'newListener' and 'removeListener' events: the NewListener listeners in
+// their place among the events (in the order of EventNames), and the
+// RemoveListener listeners last, newest first, each announced to those still
+// registered. Listeners added while it runs are removed as well, unannounced,
+// so RemoveAll() leaves e and its Changes emitter without change listeners.
+// To clear only the change listeners, call e.Changes().RemoveAll with their
+// names.
+//
+// A panic in a RemoveListener listener propagates and stops the removal, as
+// Node's throw does, leaving the listeners not yet reached in place.
 func (e *Emitter[T]) RemoveAll(events ...string) {
-	if len(events) == 0 {
-		events = e.EventNames()
-	}
-	if e.changes.Load() != nil {
+	c := e.changes.Load()
+	own := c != nil && any(c) != any(e) // c is not e itself
+	if len(events) > 0 {
 		for _, event := range events {
-			ls := e.Listeners(event)
-			for i := len(ls) - 1; i >= 0; i-- {
-				e.Off(ls[i])
-			}
+			e.removeEvent(c, event)
 		}
 		return
 	}
+	if announcing(c) {
+		var keys []key
+		e.root.Load().each(func(name string, en *entry[T]) {
+			if own || name != RemoveListener {
+				keys = append(keys, key{name, en.seq, false})
+			}
+		})
+		if own {
+			if en := c.lookup(NewListener); en != nil {
+				keys = append(keys, key{NewListener, en.seq, true})
+			}
+		}
+		sortKeys(keys)
+		for _, k := range keys {
+			if k.changes {
+				c.removeEvent(c, k.name)
+			} else {
+				e.removeEvent(c, k.name)
+			}
+		}
+		c.removeEvent(c, RemoveListener)
+	}
+	e.mu.Lock()
+	if root := e.root.Load(); root != nil {
+		root.each(func(_ string, en *entry[T]) { en.list.Store(nil) })
+		e.root.Store(nil)
+	}
+	e.mu.Unlock()
+	if own {
+		c.removeQuietly(NewListener, RemoveListener)
+	}
+}
+
+// announcing reports whether removals are announced: whether c, e's Changes
+// emitter or nil, has RemoveListener listeners (Node's test, made before each
+// event).
+func announcing(c *Emitter[Change]) bool {
+	return c != nil && c.ListenerCount(RemoveListener) > 0
+}
+
+// removeEvent removes event's listeners, newest first and each announced on
+// c if c has RemoveListener listeners, or else at once.
+func (e *Emitter[T]) removeEvent(c *Emitter[Change], event string) {
+	if !announcing(c) {
+		e.removeQuietly(event)
+		return
+	}
+	ls := e.Listeners(event)
+	for i := len(ls) - 1; i >= 0; i-- {
+		e.Off(ls[i])
+	}
+}
+
+// removeQuietly removes the listeners of events without announcing it.
+func (e *Emitter[T]) removeQuietly(events ...string) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	root := e.root.Load()
@@ -200,6 +277,30 @@ func (e *Emitter[T]) RemoveAll(events ...string) {
 		}
 	}
 	e.root.Store(root)
+}
+
+// A key is an event name with its registration order, for RemoveAll and
+// EventNames; changes marks a name of the Changes emitter.
+type key struct {
+	name    string
+	seq     uint64
+	changes bool
+}
+
+// sortKeys puts keys in Node's order of an emitter's events: the order they
+// got their first listener, except that ErrorMonitor, which stands for
+// Node's errorMonitor Symbol, comes after every string name, as Node lists
+// Symbol keys after string ones.
+func sortKeys(keys []key) {
+	slices.SortFunc(keys, func(a, b key) int {
+		if am, bm := a.name == ErrorMonitor, b.name == ErrorMonitor; am != bm {
+			if am {
+				return 1
+			}
+			return -1
+		}
+		return cmp.Compare(a.seq, b.seq)
+	})
 }
 
 // lookup returns the live entry of event, or nil.
@@ -241,21 +342,18 @@ func (e *Emitter[T]) Listeners(event string) []*Listener {
 
 // EventNames returns the events that have at least one listener, in the
 // order they got their first listener (an event whose listeners were all
-// removed counts from when it got one again). Node orders by JavaScript
-// property order instead, which puts integer-like names first.
+// removed counts from when it got one again), ErrorMonitor last. Node orders
+// by JavaScript property order instead, which also puts its errorMonitor
+// Symbol last but integer-like names first.
 func (e *Emitter[T]) EventNames() []string {
-	type named struct {
-		name string
-		seq  uint64
-	}
-	var all []named
+	var keys []key
 	e.root.Load().each(func(name string, en *entry[T]) {
-		all = append(all, named{name, en.seq})
+		keys = append(keys, key{name, en.seq, false})
 	})
-	slices.SortFunc(all, func(a, b named) int { return cmp.Compare(a.seq, b.seq) })
-	out := make([]string, len(all))
-	for i := range all {
-		out[i] = all[i].name
+	sortKeys(keys)
+	out := make([]string, len(keys))
+	for i := range keys {
+		out[i] = keys[i].name
 	}
 	return out
 }

@@ -96,14 +96,16 @@ func ExampleEmitter_SetMaxListeners() {
 
 func ExampleEmitter_Changes() {
 	var e events.Emitter[string]
-	// Start work when the first listener arrives, as Node streams do with 'newListener'.
+	e.Changes().On(events.RemoveListener, func(c events.Change) {
+		fmt.Println("removed one from", c.Event)
+	})
+	// Start work when the first listener arrives, as Node streams do with
+	// 'newListener'. (Added first, it would also hear of the RemoveListener
+	// listener: the Changes emitter announces its own changes, as Node does.)
 	e.Changes().On(events.NewListener, func(c events.Change) {
 		if e.ListenerCount(c.Event) == 0 {
 			fmt.Println("first listener for", c.Event)
 		}
-	})
-	e.Changes().On(events.RemoveListener, func(c events.Change) {
-		fmt.Println("removed one from", c.Event)
 	})
 	l := e.On("data", func(string) {})
 	e.On("data", func(string) {})

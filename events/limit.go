@@ -14,17 +14,25 @@ const DefaultMaxListeners = 10
 // warning; 0 means unlimited, as in Node. Going over the limit is allowed: the
 // warning names a likely leak. It is logged once per event, through Logger,
 // and again only after the event is back to one listener (Node's rule).
-// SetMaxListeners panics if n is negative.
+// The limit covers the emitter that Changes returns too, as Node's covers its
+// 'newListener' and 'removeListener' events. SetMaxListeners panics if n is
+// negative.
 func (e *Emitter[T]) SetMaxListeners(n int) {
 	if n < 0 {
 		panic(fmt.Sprintf("events: SetMaxListeners(%d): negative limit", n))
 	}
+	limit := n
+	if n == 0 {
+		limit = -1
+	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if n == 0 {
-		e.limit = -1
-	} else {
-		e.limit = n
+	e.limit = limit
+	// Lock order: an emitter before its Changes emitter.
+	if c := e.changes.Load(); c != nil && any(c) != any(e) {
+		c.mu.Lock()
+		c.limit = limit
+		c.mu.Unlock()
 	}
 }
 

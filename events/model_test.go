@@ -30,7 +30,7 @@ func TestEmitterMatchesModel(t *testing.T) {
 				}
 			},
 			"": func(t *rapid.T) {
-				for _, ev := range []string{"a", "b", "c", "error", "monitor"} {
+				for _, ev := range []string{"a", "b", "c", "error", "monitor", "newListener", "removeListener"} {
 					if g, w := got.s.count(ev), want.s.count(ev); g != w {
 						t.Fatalf("ListenerCount(%q) = %d, model says %d", ev, g, w)
 					}

@@ -5,6 +5,10 @@ package events_test
 // differential test (real Emitter against Node, which runs the same scripts
 // with testdata/scenario.js). A script is a list of steps; a listener logs
 // its call and then performs its action, which may act on the emitter.
+//
+// The events "newListener" and "removeListener" are Node's: in Go their
+// listeners go on the emitter's Changes emitter, and they are called with
+// the changed event and listener, logged as "EVENT/L<id>".
 
 import (
 	"context"
@@ -20,7 +24,7 @@ import (
 // A step is one top-level operation of a scenario.
 type step struct {
 	Op    string `json:"op"`              // on once prepend prependOnce off emit removeAll count names setMax
-	Event string `json:"event,omitempty"` // "monitor" stands for events.ErrorMonitor; removeAll: "" is all
+	Event string `json:"event,omitempty"` // "monitor" stands for events.ErrorMonitor; removeAll: "" is all; see changeEvent
 	ID    int    `json:"id,omitempty"`    // the listener registered or removed
 	Act   action `json:"act"`             // on*: what the listener does when called
 	N     int    `json:"n,omitempty"`     // emit: payload; setMax: limit
@@ -33,15 +37,36 @@ type action struct {
 	ID    int    `json:"id,omitempty"`    // on: new listener; off: target
 }
 
-// maxDepth bounds nested emits, so that a listener that emits its own event
-// does not recurse forever (in either implementation).
+// maxDepth bounds nested actions, so that a listener that emits its own
+// event, or a change listener that adds or removes listeners, does not
+// recurse forever (in either implementation).
 const maxDepth = 3
+
+// changeEvent reports whether a scenario's event is one of Node's change
+// events, whose listeners the Go emitter keeps on its Changes emitter.
+func changeEvent(event string) bool {
+	return event == events.NewListener || event == events.RemoveListener
+}
+
+// An arg is what a listener is called with: an emit's payload, or for a
+// change listener the change, as "EVENT/L<id>".
+type arg struct {
+	v      int
+	change string
+}
+
+func (a arg) String() string {
+	if a.change != "" {
+		return a.change
+	}
+	return fmt.Sprint(a.v)
+}
 
 // subject is what a scenario runs against: the real Emitter or the model.
 // Listeners are named by small integers; a name registered again refers to
 // its newest registration.
 type subject interface {
-	add(event string, id int, once, prepend bool, fn func(int))
+	add(event string, id int, once, prepend bool, fn func(arg))
 	off(id int) bool
 	emit(event string, v int) bool
 	removeAll(events ...string)
@@ -61,7 +86,7 @@ type unhandled int
 type runner struct {
 	s     subject
 	trace []string
-	depth int
+	depth int // nested actions
 }
 
 func (r *runner) log(format string, args ...any) {
@@ -109,29 +134,34 @@ func (r *runner) run(st step) {
 
 func (r *runner) emit(event string, v int) {
 	r.log("emit %s %d", event, v)
-	r.depth++
-	defer func() { r.depth-- }()
 	r.log("emitted %s %d %v", event, v, r.s.emit(event, v))
 }
 
 // listener returns the function registered as listener id.
-func (r *runner) listener(id int, act action) func(int) {
-	return func(v int) {
-		r.log("L%d %d", id, v)
+func (r *runner) listener(id int, act action) func(arg) {
+	return func(a arg) {
+		r.log("L%d %v", id, a)
 		switch act.Kind {
 		case "none":
+			return
+		case "throw":
+			panic(thrown(id))
+		}
+		// The other actions may call listeners again, this one too.
+		if r.depth == maxDepth {
+			return
+		}
+		r.depth++
+		defer func() { r.depth-- }()
+		switch act.Kind {
 		case "on":
 			r.s.add(act.Event, act.ID, false, false, r.listener(act.ID, action{Kind: "none"}))
 		case "off":
 			r.log("off L%d %v", act.ID, r.s.off(act.ID))
 		case "emit":
-			if r.depth < maxDepth {
-				r.emit(act.Event, v+100)
-			}
+			r.emit(act.Event, a.v+100)
 		case "removeAll":
 			r.s.removeAll(act.Event)
-		case "throw":
-			panic(thrown(id))
 		default:
 			panic("unknown action " + act.Kind)
 		}
@@ -166,32 +196,73 @@ func scenarioName(event string) string {
 type real struct {
 	e        events.Emitter[int]
 	handles  map[int]*events.Listener
+	ids      map[*events.Listener]int
+	gen      map[int]int // registrations begun per id: see add
+	adding   []int       // the ids being added, innermost last: see add
 	warnings *warningLog
 }
 
 func newReal() *real {
-	r := &real{handles: map[int]*events.Listener{}, warnings: &warningLog{}}
+	r := &real{
+		handles:  map[int]*events.Listener{},
+		ids:      map[*events.Listener]int{},
+		gen:      map[int]int{},
+		warnings: &warningLog{},
+	}
 	r.e.Logger = slog.New(r.warnings)
 	return r
 }
 
-func (r *real) add(event string, id int, once, prepend bool, fn func(int)) {
-	event = eventName(event)
+func (r *real) add(event string, id int, once, prepend bool, fn func(arg)) {
+	// NewListener is announced before the handle exists: the listener
+	// being announced is the innermost one being added.
+	r.adding = append(r.adding, id)
+	defer func() { r.adding = r.adding[:len(r.adding)-1] }()
+	// As in Node's script, id names the newest listener whose registration
+	// began: even if a NewListener listener panics and it is never added,
+	// and not if a NewListener listener registers id again meanwhile.
+	delete(r.handles, id)
+	r.gen[id]++
+	gen := r.gen[id]
 	var h *events.Listener
-	switch {
-	case once && prepend:
-		h = r.e.PrependOnce(event, fn)
-	case once:
-		h = r.e.Once(event, fn)
-	case prepend:
-		h = r.e.Prepend(event, fn)
-	default:
-		h = r.e.On(event, fn)
+	if changeEvent(event) {
+		h = register(r.e.Changes(), event, once, prepend, func(c events.Change) {
+			who, ok := r.ids[c.Listener]
+			if !ok {
+				who = r.adding[len(r.adding)-1]
+			}
+			fn(arg{change: fmt.Sprintf("%s/L%d", scenarioName(c.Event), who)})
+		})
+	} else {
+		h = register(&r.e, eventName(event), once, prepend, func(v int) { fn(arg{v: v}) })
 	}
-	r.handles[id] = h
+	if r.gen[id] == gen {
+		r.handles[id] = h
+	}
+	r.ids[h] = id
 }
 
-func (r *real) off(id int) bool { return r.e.Off(r.handles[id]) }
+// register adds fn to e by the method that once and prepend name.
+func register[T any](e *events.Emitter[T], event string, once, prepend bool, fn func(T)) *events.Listener {
+	switch {
+	case once && prepend:
+		return e.PrependOnce(event, fn)
+	case once:
+		return e.Once(event, fn)
+	case prepend:
+		return e.Prepend(event, fn)
+	default:
+		return e.On(event, fn)
+	}
+}
+
+func (r *real) off(id int) bool {
+	h := r.handles[id]
+	if h != nil && changeEvent(h.Event()) {
+		return r.e.Changes().Off(h)
+	}
+	return r.e.Off(h)
+}
 
 func (r *real) emit(event string, v int) (ok bool) {
 	defer func() {
@@ -206,16 +277,34 @@ func (r *real) emit(event string, v int) (ok bool) {
 }
 
 func (r *real) removeAll(evs ...string) {
-	for i := range evs {
-		evs[i] = eventName(evs[i])
+	if len(evs) == 0 {
+		r.e.RemoveAll()
+		return
 	}
-	r.e.RemoveAll(evs...)
+	for _, ev := range evs {
+		if changeEvent(ev) {
+			r.e.Changes().RemoveAll(ev)
+		} else {
+			r.e.RemoveAll(eventName(ev))
+		}
+	}
 }
 
-func (r *real) count(event string) int { return r.e.ListenerCount(eventName(event)) }
+func (r *real) count(event string) int {
+	if changeEvent(event) {
+		return r.e.Changes().ListenerCount(event)
+	}
+	return r.e.ListenerCount(eventName(event))
+}
 
 func (r *real) names() []string {
-	return normalizeNames(r.e.EventNames())
+	names := normalizeNames(r.e.EventNames())
+	for _, ev := range []string{events.NewListener, events.RemoveListener} {
+		if r.e.Changes().ListenerCount(ev) > 0 {
+			names = append(names, ev)
+		}
+	}
+	return names
 }
 
 // normalizeNames puts the error monitor last, where Node lists a Symbol key.
@@ -271,8 +360,9 @@ func (w *warningLog) take() []string {
 	return lines
 }
 
-// model is the reference: Node's EventEmitter semantics written as plainly
-// as possible, with a slice of listeners per event and copy-before-emit.
+// model is the reference: Node's EventEmitter written as plainly as
+// possible, one list of listeners per event (the change events among them),
+// copied before each emit, and removeAllListeners as lib/events.js has it.
 type model struct {
 	lists   map[string][]*modelListener
 	order   []string // events with listeners, in first-registration order
@@ -283,9 +373,10 @@ type model struct {
 }
 
 type modelListener struct {
+	id    int
 	once  bool
 	fired bool
-	fn    func(int)
+	fn    func(arg)
 }
 
 func newModel() *model {
@@ -297,9 +388,10 @@ func newModel() *model {
 	}
 }
 
-func (m *model) add(event string, id int, once, prepend bool, fn func(int)) {
-	l := &modelListener{once: once, fn: fn}
+func (m *model) add(event string, id int, once, prepend bool, fn func(arg)) {
+	l := &modelListener{id: id, once: once, fn: fn}
 	m.handles[id] = l
+	m.announce(events.NewListener, event, l) // before it is added
 	list := m.lists[event]
 	if len(list) == 0 {
 		m.order = append(m.order, event)
@@ -316,6 +408,14 @@ func (m *model) add(event string, id int, once, prepend bool, fn func(int)) {
 	}
 }
 
+// announce calls the listeners of the change event kind, if any.
+func (m *model) announce(kind, event string, l *modelListener) {
+	if len(m.lists[kind]) > 0 {
+		m.callAll(m.lists[kind], arg{change: fmt.Sprintf("%s/L%d", event, l.id)})
+	}
+}
+
+// remove removes l and announces it; it reports whether l was registered.
 func (m *model) remove(l *modelListener) bool {
 	for event, list := range m.lists {
 		if i := slices.Index(list, l); i >= 0 {
@@ -325,13 +425,20 @@ func (m *model) remove(l *modelListener) bool {
 				m.warned[event] = false
 			}
 			if len(list) == 0 {
-				delete(m.lists, event)
-				m.order = slices.DeleteFunc(m.order, func(n string) bool { return n == event })
+				m.drop(event)
 			}
+			m.announce(events.RemoveListener, event, l)
 			return true
 		}
 	}
 	return false
+}
+
+// drop forgets event's listeners without announcing it.
+func (m *model) drop(event string) {
+	delete(m.lists, event)
+	m.warned[event] = false
+	m.order = slices.DeleteFunc(m.order, func(n string) bool { return n == event })
 }
 
 func (m *model) off(id int) bool {
@@ -341,15 +448,15 @@ func (m *model) off(id int) bool {
 
 func (m *model) emit(event string, v int) bool {
 	if event == "error" {
-		m.callAll(m.lists["monitor"], v)
+		m.callAll(m.lists["monitor"], arg{v: v})
 		if len(m.lists["error"]) == 0 {
 			panic(unhandled(v))
 		}
 	}
-	return m.callAll(m.lists[event], v)
+	return m.callAll(m.lists[event], arg{v: v})
 }
 
-func (m *model) callAll(list []*modelListener, v int) bool {
+func (m *model) callAll(list []*modelListener, a arg) bool {
 	snapshot := slices.Clone(list)
 	for _, l := range snapshot {
 		if l.once {
@@ -359,18 +466,44 @@ func (m *model) callAll(list []*modelListener, v int) bool {
 			l.fired = true
 			m.remove(l)
 		}
-		l.fn(v)
+		l.fn(a)
 	}
 	return len(snapshot) > 0
 }
 
+// removeAll is lib/events.js's removeAllListeners.
 func (m *model) removeAll(evs ...string) {
-	if len(evs) == 0 {
-		evs = slices.Clone(m.order)
-	}
-	for _, event := range evs {
-		for _, l := range slices.Clone(m.lists[event]) {
-			m.remove(l)
+	quiet := len(m.lists[events.RemoveListener]) == 0
+	switch {
+	case len(evs) == 0 && quiet:
+		for _, event := range slices.Clone(m.order) {
+			m.drop(event)
+		}
+	case len(evs) == 0:
+		// Own keys: strings in order, then the Symbol (errorMonitor).
+		keys := slices.DeleteFunc(slices.Clone(m.order), func(n string) bool { return n == "monitor" })
+		if len(m.lists["monitor"]) > 0 {
+			keys = append(keys, "monitor")
+		}
+		for _, event := range keys {
+			if event != events.RemoveListener {
+				m.removeAll(event)
+			}
+		}
+		m.removeAll(events.RemoveListener)
+		for _, event := range slices.Clone(m.order) {
+			m.drop(event)
+		}
+	case quiet:
+		for _, event := range evs {
+			m.drop(event)
+		}
+	default:
+		for _, event := range evs {
+			list := slices.Clone(m.lists[event])
+			for i := len(list) - 1; i >= 0; i-- {
+				m.remove(list[i])
+			}
 		}
 	}
 }
@@ -380,12 +513,14 @@ func (m *model) count(event string) int { return len(m.lists[event]) }
 func (m *model) names() []string {
 	var out []string
 	for _, n := range m.order {
-		if n != "monitor" {
+		if n != "monitor" && !changeEvent(n) {
 			out = append(out, n)
 		}
 	}
-	if len(m.lists["monitor"]) > 0 {
-		out = append(out, "monitor")
+	for _, n := range []string{"monitor", events.NewListener, events.RemoveListener} {
+		if len(m.lists[n]) > 0 {
+			out = append(out, n)
+		}
 	}
 	return out
 }
@@ -401,23 +536,36 @@ func (m *model) takeWarnings() []string {
 // Generators of scenario steps.
 
 var (
-	genEvent   = rapid.SampledFrom([]string{"a", "b", "c", "error", "monitor"})
-	genID      = rapid.IntRange(1, 12)
-	genPayload = rapid.IntRange(0, 99)
+	genEvent = rapid.SampledFrom([]string{"a", "b", "c", "error", "monitor"})
+	// genListenEvent is what listeners are added to, the change events too.
+	genListenEvent = rapid.SampledFrom([]string{"a", "b", "c", "error", "monitor", "newListener", "removeListener"})
+	genID          = rapid.IntRange(1, 12)
+	genPayload     = rapid.IntRange(0, 99)
 )
 
-var genAction = rapid.Custom(func(t *rapid.T) action {
-	switch kind := rapid.SampledFrom([]string{"none", "none", "none", "on", "off", "emit", "removeAll", "throw"}).Draw(t, "kind"); kind {
+var genAction = genActionOf([]string{"none", "none", "none", "on", "off", "emit", "removeAll", "throw"})
+
+// genActionOf draws an action of one of the kinds given.
+func genActionOf(kinds []string) *rapid.Generator[action] {
+	return rapid.Custom(func(t *rapid.T) action {
+		return drawAction(t, rapid.SampledFrom(kinds).Draw(t, "kind"))
+	})
+}
+
+func drawAction(t *rapid.T, kind string) action {
+	switch kind {
 	case "on":
-		return action{Kind: kind, Event: genEvent.Draw(t, "event"), ID: genID.Draw(t, "id")}
+		return action{Kind: kind, Event: genListenEvent.Draw(t, "event"), ID: genID.Draw(t, "id")}
 	case "off":
 		return action{Kind: kind, ID: genID.Draw(t, "id")}
-	case "emit", "removeAll":
+	case "emit":
 		return action{Kind: kind, Event: genEvent.Draw(t, "event")}
+	case "removeAll":
+		return action{Kind: kind, Event: genListenEvent.Draw(t, "event")}
 	default:
 		return action{Kind: kind}
 	}
-})
+}
 
 // genStep draws one step; the frequencies favour registration and emits.
 var genStep = rapid.Custom(func(t *rapid.T) step {
@@ -425,16 +573,16 @@ var genStep = rapid.Custom(func(t *rapid.T) step {
 		"emit", "emit", "emit", "emit", "removeAll", "count", "names", "setMax"}
 	switch op := rapid.SampledFrom(ops).Draw(t, "op"); op {
 	case "on", "once", "prepend", "prependOnce":
-		return step{Op: op, Event: genEvent.Draw(t, "event"), ID: genID.Draw(t, "id"), Act: genAction.Draw(t, "act")}
+		return step{Op: op, Event: genListenEvent.Draw(t, "event"), ID: genID.Draw(t, "id"), Act: genAction.Draw(t, "act")}
 	case "off":
 		return step{Op: op, ID: genID.Draw(t, "id"), Act: action{Kind: "none"}}
 	case "emit":
 		return step{Op: op, Event: genEvent.Draw(t, "event"), N: genPayload.Draw(t, "n"), Act: action{Kind: "none"}}
 	case "removeAll":
-		ev := rapid.SampledFrom([]string{"", "a", "b", "error", "monitor"}).Draw(t, "event")
+		ev := rapid.SampledFrom([]string{"", "", "a", "b", "error", "monitor", "newListener", "removeListener"}).Draw(t, "event")
 		return step{Op: op, Event: ev, Act: action{Kind: "none"}}
 	case "count":
-		return step{Op: op, Event: genEvent.Draw(t, "event"), Act: action{Kind: "none"}}
+		return step{Op: op, Event: genListenEvent.Draw(t, "event"), Act: action{Kind: "none"}}
 	case "setMax":
 		return step{Op: op, N: rapid.IntRange(0, 3).Draw(t, "n"), Act: action{Kind: "none"}}
 	default:
