@@ -128,7 +128,7 @@ func newPoolScratch(lib poolLib, n int) *poolScratch {
 // poolLibs, nodekit first: the base of benchstat's comparison.
 var poolLibs = []poolLib{
 	{
-		// Fire-and-forget Submit; Close waits for the queue to drain.
+		// Fire-and-forget Submit; Shutdown waits for the queue to drain.
 		name: "nodekit", bounded: true, queues: true,
 		run: func(_ *poolScratch, size, n int, task func(), submitted func()) error {
 			ctx := context.Background()
@@ -136,12 +136,12 @@ var poolLibs = []poolLib{
 			fn := func(context.Context) { task() }
 			for range n {
 				if err := p.Submit(ctx, fn); err != nil {
-					p.Close(ctx)
+					p.Close()
 					return err
 				}
 			}
 			submitted()
-			return p.Close(ctx)
+			return p.Shutdown(ctx)
 		},
 	},
 	{
@@ -166,7 +166,7 @@ var poolLibs = []poolLib{
 				sum += v
 				ts[i] = nil
 			}
-			if e := p.Close(ctx); err == nil {
+			if e := p.Shutdown(ctx); err == nil {
 				err = e
 			}
 			if err == nil && sum != n {

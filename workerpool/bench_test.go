@@ -20,7 +20,7 @@ func spin(context.Context) {
 }
 
 // The benchmarks time b.N tasks from the first submission to the end of the
-// last one (Close waits for it), so they measure throughput, not just
+// last one (Shutdown waits for it), so they measure throughput, not just
 // queueing.
 
 func BenchmarkSubmit(b *testing.B) {
@@ -32,7 +32,7 @@ func BenchmarkSubmit(b *testing.B) {
 			for range b.N {
 				p.Submit(context.Background(), spin)
 			}
-			p.Close(context.Background())
+			p.Shutdown(context.Background())
 		})
 	}
 	// A context other than Background is the task's: queued with it, and
@@ -46,7 +46,7 @@ func BenchmarkSubmit(b *testing.B) {
 		for range b.N {
 			p.Submit(ctx, spin)
 		}
-		p.Close(context.Background())
+		p.Shutdown(context.Background())
 	})
 }
 
@@ -68,7 +68,7 @@ func BenchmarkGo(b *testing.B) {
 	for _, t := range tasks {
 		t.Wait(context.Background())
 	}
-	p.Close(context.Background())
+	p.Shutdown(context.Background())
 }
 
 // BenchmarkChannelPool is the baseline: a buffered channel feeding four

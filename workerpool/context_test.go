@@ -78,7 +78,7 @@ func TestEndedContextRefuses(t *testing.T) {
 				if st := p.Stats(); st.Submitted != 0 || st.Queued != 0 {
 					t.Errorf("%s with QueueSize %d: Stats %+v, want nothing submitted", s.name, queue, st)
 				}
-				p.Close(t.Context())
+				p.Shutdown(t.Context())
 			})
 		}
 	}
@@ -106,7 +106,7 @@ func TestTaskGetsItsContext(t *testing.T) {
 			<-started
 			cancel()
 			wait()
-			p.Close(t.Context())
+			p.Shutdown(t.Context())
 			if value != "v" || ended != context.Canceled {
 				t.Errorf("%s: the task saw value %v and ended with %v; want its context's value and its cancellation", s.name, value, ended)
 			}
@@ -133,7 +133,7 @@ func TestContextEndsWhileQueued(t *testing.T) {
 			if err := wait(); !strings.HasSuffix(s.name, "Submit") && (!errors.Is(err, workerpool.ErrCanceled) || !errors.Is(err, context.Canceled)) {
 				t.Errorf("%s: the task ended with %v, want ErrCanceled wrapping context.Canceled", s.name, err)
 			}
-			p.Close(t.Context())
+			p.Shutdown(t.Context())
 			if st := p.Stats(); st.Canceled != 1 || st.Completed != 1 {
 				t.Errorf("%s: Stats %+v, want 1 cancelled and 1 completed", s.name, st)
 			}

@@ -7,7 +7,9 @@ import (
 	"github.com/nodekit/nodekit/internal/panics"
 )
 
-// ErrClosed is returned when submitting to a pool that is closing or closed.
+// ErrClosed is returned when submitting to a pool that is shutting down or
+// closed; it is also the context.Cause of the tasks that a hard stop
+// cancels, and Shutdown's result when Close stopped the pool first.
 var ErrClosed = errors.New("workerpool: pool closed")
 
 // ErrQueueFull is returned by TrySubmit and TryGo when a bounded queue has
@@ -15,9 +17,10 @@ var ErrClosed = errors.New("workerpool: pool closed")
 var ErrQueueFull = errors.New("workerpool: queue full")
 
 // ErrCanceled is the error of a task that never ran: cancelled with Cancel,
-// dropped by a Close whose context ended, or whose own context ended before
-// it started. libuv's UV_ECANCELED. When a context was the cause, the error
-// also wraps that context's error.
+// taken off the queue by a hard stop (Close, or a Shutdown whose context
+// ended), or whose own context ended while it was queued. libuv's
+// UV_ECANCELED. The error also wraps the cause: ErrClosed for Close, the
+// context's error otherwise.
 var ErrCanceled = errors.New("workerpool: task canceled")
 
 // A PanicError is the error of a task that panicked: the panic value

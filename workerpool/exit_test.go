@@ -13,7 +13,7 @@ import (
 )
 
 // A task that calls runtime.Goexit (as t.FailNow does) ends with ErrGoexit,
-// its worker is replaced, later tasks run and the pool stops on time — for
+// its worker is replaced, later tasks run and the pool shuts down on time — for
 // each kind of task.
 func TestGoexit(t *testing.T) {
 	kinds := []struct {
@@ -58,23 +58,24 @@ func TestGoexit(t *testing.T) {
 				if v, err := task.Wait(t.Context()); v != 2 || err != nil {
 					t.Fatalf("the next task: Wait() = %v, %v; want 2, nil", v, err)
 				}
+				synctest.Wait() // the worker's bookkeeping follows the task's end
 				s := p.Stats()
 				if s.Failed != 1 || s.Completed != 1 || s.Running != 0 || s.Workers != 1 {
 					t.Fatalf("Stats = %+v, want 1 failed, 1 completed, 1 worker, none running", s)
 				}
 				ctx, cancel := context.WithTimeout(t.Context(), time.Second)
 				defer cancel()
-				if err := p.Close(ctx); err != nil {
-					t.Fatalf("Close() = %v, want nil", err)
+				if err := p.Shutdown(ctx); err != nil {
+					t.Fatalf("Shutdown() = %v, want nil", err)
 				}
 			})
 		})
 	}
 }
 
-// A pool whose task called runtime.Goexit still stops within its deadline
+// A pool whose tasks called runtime.Goexit still drains within its deadline
 // and leaves no goroutine behind, on real threads.
-func TestGoexitThenClose(t *testing.T) {
+func TestGoexitThenShutdown(t *testing.T) {
 	leaktest.Check(t)
 	p := &workerpool.Pool{Size: 2}
 	for range 10 {
@@ -82,8 +83,8 @@ func TestGoexitThenClose(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if err := p.Close(ctx); err != nil {
-		t.Fatalf("Close() = %v, want nil", err)
+	if err := p.Shutdown(ctx); err != nil {
+		t.Fatalf("Shutdown() = %v, want nil", err)
 	}
 	if s := p.Stats(); s.Failed != 10 || s.Workers != 0 {
 		t.Fatalf("Stats = %+v, want 10 failed and no worker", s)

@@ -2,7 +2,6 @@ package workerpool
 
 import (
 	"context"
-	"fmt"
 	"sync"
 
 	"github.com/nodekit/nodekit/internal/panics"
@@ -18,15 +17,15 @@ type Group struct {
 	p      *Pool
 	ctx    context.Context
 	cancel context.CancelCauseFunc
-	stop   func() bool // unhooks the cancel from the pool's hard Close
+	stop   func() bool // unhooks the cancel from the pool's hard stop
 	wg     sync.WaitGroup
 	once   sync.Once
 	err    error
 }
 
 // NewGroup returns a Group on p and a context derived from ctx that is
-// cancelled when a task fails, when Wait returns, or when a Close of p gives
-// up waiting (a hard Close).
+// cancelled when a task fails, when Wait returns, or when p stops hard
+// (Close, or a Shutdown whose context ends; the cause is ErrClosed).
 func NewGroup(ctx context.Context, p *Pool) (*Group, context.Context) {
 	mustContext(ctx)
 	mustPool(p)
@@ -42,8 +41,8 @@ func NewGroup(ctx context.Context, p *Pool) (*Group, context.Context) {
 // what fn returns; a *PanicError if fn panics; ErrGoexit if it calls
 // runtime.Goexit; the context's error if the Group's context had ended
 // (ErrCanceled wrapping it if it ended while the task was queued);
-// ErrClosed if the pool is closed; ErrCanceled if a hard Close dropped it
-// from the queue.
+// ErrClosed if the pool is closed; ErrCanceled if a hard stop took it off
+// the queue.
 func (g *Group) Go(fn func(context.Context) error, opts ...Option) {
 	if g.p == nil {
 		panic("workerpool: Group.Go on a Group not made by NewGroup")
@@ -81,14 +80,15 @@ type groupTask struct {
 	fn func(context.Context) error
 }
 
-func (t *groupTask) claim() bool { return true }
+func (t *groupTask) claim() (bool, error) {
+	if err := t.g.ctx.Err(); err != nil {
+		return false, err
+	}
+	return true, nil
+}
 
 func (t *groupTask) exec(*Pool) outcome {
 	defer t.g.wg.Done()
-	if err := t.g.ctx.Err(); err != nil { // it ended while the task was queued
-		t.g.fail(fmt.Errorf("%w: %w", ErrCanceled, err))
-		return canceled
-	}
 	err := ErrGoexit // unless fn returns
 	defer func() { t.g.fail(err) }()
 	err = t.run()

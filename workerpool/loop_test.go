@@ -39,7 +39,7 @@ func TestOnDoneOnLoop(t *testing.T) {
 		if len(got) != 3 || got[0] != "1ns" {
 			t.Fatalf("completions %q, want task 1 first and all three", got)
 		}
-		p.Close(t.Context())
+		p.Shutdown(t.Context())
 	})
 }
 
@@ -72,6 +72,6 @@ func TestOnDoneAfterEnd(t *testing.T) {
 		if diff := cmp.Diff([]any{7, boom}, got, cmp.Comparer(func(a, b error) bool { return a == b })); diff != "" {
 			t.Fatalf("result (-want +got):\n%s", diff)
 		}
-		p.Close(t.Context())
+		p.Shutdown(t.Context())
 	})
 }

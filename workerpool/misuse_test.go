@@ -33,7 +33,7 @@ func panicMessage(f func()) (msg string) {
 func TestMisusePanicsAtCall(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		p := &workerpool.Pool{Size: 1}
-		defer p.Close(t.Context())
+		defer p.Close()
 		ctx := t.Context()
 		var nilCtx context.Context
 		fn := func(context.Context) {}
@@ -63,6 +63,7 @@ func TestMisusePanicsAtCall(t *testing.T) {
 			{"OnDone(nil, fn)", func() { done.OnDone(nil, func(int, error) {}) }, "nil target"},
 			{"OnDone(target, nil)", func() { done.OnDone(new(fakeLoop), nil) }, "nil function"},
 			{"Wait(nil)", func() { done.Wait(nilCtx) }, "nil Context"},
+			{"Shutdown(nil)", func() { p.Shutdown(nilCtx) }, "nil Context"},
 			{"Resize(0)", func() { p.Resize(0) }, "Resize(0)"},
 			{"Resize(-1)", func() { p.Resize(-1) }, "Resize(-1)"},
 		}
@@ -103,7 +104,8 @@ func TestMisconfiguredPoolPanicsEveryTime(t *testing.T) {
 			}},
 			{"NewGroup", func() { workerpool.NewGroup(context.Background(), tt.p) }},
 			{"Resize", func() { tt.p.Resize(2) }},
-			{"Close", func() { tt.p.Close(context.Background()) }},
+			{"Shutdown", func() { tt.p.Shutdown(context.Background()) }},
+			{"Close", func() { tt.p.Close() }},
 			{"Stats again", func() { tt.p.Stats() }},
 		}
 		for _, u := range uses {
@@ -160,6 +162,6 @@ func TestOnDoneTargetFails(t *testing.T) {
 		if refusing.released != 1 {
 			t.Errorf("hold released %d times, want 1", refusing.released)
 		}
-		p.Close(t.Context())
+		p.Shutdown(t.Context())
 	})
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -16,30 +17,33 @@ import (
 
 // A step is one action of the state machine.
 type step struct {
-	Kind string // submit cancel finish resize close
-	N    int    // cancel, finish: which task (mod count); resize: size
-	How  string // finish: ok err panic; close: graceful hard
+	Kind string // submit cancel cancelctx finish resize close
+	N    int    // cancel, cancelctx, finish: which task (mod count); resize: size
+	How  string // finish: ok err panic goexit; close: graceful (Shutdown), hard (Shutdown with an ended context), now (Close)
 	Slow bool   // submit: with SlowIO
 }
 
 var genStep = rapid.Custom(func(t *rapid.T) step {
-	kind := rapid.SampledFrom([]string{"submit", "submit", "submit", "cancel", "finish", "finish", "resize", "close"}).Draw(t, "kind")
+	kind := rapid.SampledFrom([]string{"submit", "submit", "submit", "cancel", "cancelctx", "finish", "finish", "resize", "close"}).Draw(t, "kind")
 	return step{
 		Kind: kind,
 		N:    rapid.IntRange(0, 30).Draw(t, "n"),
-		How:  rapid.SampledFrom([]string{"ok", "err", "panic", "graceful", "hard"}).Draw(t, "how"),
+		How:  rapid.SampledFrom([]string{"ok", "err", "panic", "goexit", "graceful", "hard", "now"}).Draw(t, "how"),
 		Slow: rapid.IntRange(0, 3).Draw(t, "slow") == 0,
 	}
 })
 
-// TestPoolMatchesModel drives a Pool with random submits, cancels, task
-// ends, resizes and closes, on synctest's bubble so that the pool settles
-// after each step, and checks it against a model of libuv's queue: the
-// running tasks are exactly those that libuv would have started (FIFO, with
-// SlowIO tasks behind a marker and at most (Size+1)/2 of them running),
-// never more than Size run at once, every task ends exactly once as done,
-// failed or cancelled, Stats add up, and nothing starts after Close
-// returned.
+// TestPoolMatchesModel drives a Pool with random submits, cancels (Cancel
+// and the task's own context), task ends (return, error, panic,
+// runtime.Goexit), resizes and stops (Shutdown, Shutdown with an ended
+// context, Close), on synctest's bubble so that the pool settles after each
+// step, and checks it against a model of libuv's queue: the running tasks
+// are exactly those that libuv would have started (FIFO, with SlowIO tasks
+// behind a marker and at most (Size+1)/2 of them running; a task whose
+// context ended while queued is passed over as if cancelled), never more
+// than Size run at once, every task ends exactly once as done, failed or
+// cancelled, Stats add up, the stops return what their docs say, and
+// nothing starts after a stop returned.
 //
 // A case takes some tens of microseconds, and rapid's default of 100 cases
 // rarely reaches the marker's rarer paths (a planted bug there, the marker
@@ -70,6 +74,9 @@ type machine struct {
 	p      *workerpool.Pool
 	tasks  []*machineTask
 	closed bool
+	// wantFinal is what the final Shutdown returns: ErrClosed if the pool
+	// was stopped without draining while it had work.
+	wantFinal error
 
 	mu                  sync.Mutex
 	started             []int // ids in start order
@@ -82,7 +89,8 @@ type machine struct {
 	slowQ    []int // SlowIO ids waiting
 	marker   bool  // the marker is in fifo
 	slow     map[int]bool
-	runSet   []int // ids running
+	ctxEnded map[int]bool // tasks whose context was cancelled
+	runSet   []int        // ids running
 	ended    map[int]string
 	wantDone int
 	wantFail int
@@ -91,12 +99,13 @@ type machine struct {
 
 type machineTask struct {
 	task    *workerpool.Task[int]
+	cancel  context.CancelFunc // the task's context's
 	release chan string
 	ends    atomic.Int32
 }
 
 func runMachine(t *testing.T, size int, steps []step) string {
-	m := &machine{p: &workerpool.Pool{Size: size}, size: size, ended: map[int]string{}, slow: map[int]bool{}}
+	m := &machine{p: &workerpool.Pool{Size: size}, size: size, ended: map[int]string{}, slow: map[int]bool{}, ctxEnded: map[int]bool{}}
 	for i, st := range steps {
 		m.do(t, st)
 		synctest.Wait()
@@ -115,8 +124,8 @@ func runMachine(t *testing.T, size int, steps []step) string {
 			m.finish(id, "ok")
 		}
 	}
-	if err := m.p.Close(t.Context()); err != nil {
-		return fmt.Sprintf("final Close = %v", err)
+	if err := m.p.Shutdown(t.Context()); err != m.wantFinal {
+		return fmt.Sprintf("final Shutdown = %v, want %v", err, m.wantFinal)
 	}
 	for id, mt := range m.tasks {
 		if n := mt.ends.Load(); n > 1 {
@@ -126,25 +135,22 @@ func runMachine(t *testing.T, size int, steps []step) string {
 	return m.check()
 }
 
-// abort ends every task with a hard Close, so that a failing run leaves no
+// abort ends every task with Close, so that a failing run leaves no
 // goroutine blocked.
-func (m *machine) abort() {
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	m.p.Close(ctx)
-}
+func (m *machine) abort() { m.p.Close() }
 
 func (m *machine) do(t *testing.T, st step) {
 	switch st.Kind {
 	case "submit":
 		id := len(m.tasks)
-		mt := &machineTask{release: make(chan string, 1)}
+		ctx, cancel := context.WithCancel(context.Background())
+		mt := &machineTask{cancel: cancel, release: make(chan string, 1)}
 		m.tasks = append(m.tasks, mt)
 		var opts []workerpool.Option
 		if st.Slow {
 			opts = append(opts, workerpool.SlowIO)
 		}
-		mt.task = workerpool.Go(context.Background(), m.p, func(ctx context.Context) (int, error) {
+		mt.task = workerpool.Go(ctx, m.p, func(ctx context.Context) (int, error) {
 			m.mu.Lock()
 			m.started = append(m.started, id)
 			m.running++
@@ -167,6 +173,8 @@ func (m *machine) do(t *testing.T, st step) {
 				return 0, errors.New("task failed")
 			case "panic":
 				panic("task panicked")
+			case "goexit":
+				runtime.Goexit()
 			}
 			return id, nil
 		}, opts...)
@@ -203,12 +211,26 @@ func (m *machine) do(t *testing.T, st step) {
 			m.ended[id] = "canceled"
 			m.wantCanc++
 		}
+	case "cancelctx":
+		if len(m.tasks) == 0 {
+			return
+		}
+		id := st.N % len(m.tasks)
+		m.tasks[id].cancel()
+		switch {
+		case m.ctxEnded[id] || m.ended[id] != "":
+		case slices.Contains(m.runSet, id): // it returns ctx.Err()
+			m.runSet = slices.DeleteFunc(m.runSet, func(r int) bool { return r == id })
+			m.ended[id] = "failed"
+			m.wantFail++
+		}
+		m.ctxEnded[id] = true // if waiting, passed over when reached
 	case "finish":
 		if len(m.runSet) == 0 {
 			return
 		}
 		how := st.How
-		if how != "err" && how != "panic" {
+		if how != "err" && how != "panic" && how != "goexit" {
 			how = "ok"
 		}
 		m.finish(m.runSet[st.N%len(m.runSet)], how)
@@ -219,10 +241,30 @@ func (m *machine) do(t *testing.T, st step) {
 		if m.closed {
 			return
 		}
-		if st.How == "hard" {
-			ctx, cancel := context.WithCancel(context.Background())
-			cancel()
-			m.p.Close(ctx) // queued tasks cancelled, running ones see ctx end
+		switch st.How {
+		case "hard", "now":
+			hadWork := len(m.waiting()) > 0 || len(m.runSet) > 0
+			if hadWork {
+				m.wantFinal = workerpool.ErrClosed
+			}
+			if st.How == "now" {
+				if err := m.p.Close(); err != nil {
+					t.Errorf("Close() = %v, want nil", err)
+				}
+			} else {
+				// Ended: the pool stops as Close stops it; the result is
+				// nil only if it had stopped already (no worker ever
+				// started).
+				ctx, cancel := context.WithCancel(context.Background())
+				cancel()
+				want := context.Canceled
+				if len(m.tasks) == 0 || m.allRefused() {
+					want = nil
+				}
+				if err := m.p.Shutdown(ctx); err != want {
+					t.Errorf("Shutdown(ended context) = %v, want %v", err, want)
+				}
+			}
 			for _, id := range m.waiting() {
 				m.ended[id] = "canceled"
 				m.wantCanc++
@@ -232,7 +274,7 @@ func (m *machine) do(t *testing.T, st step) {
 				m.wantFail++
 			}
 			m.fifo, m.slowQ, m.marker, m.runSet = nil, nil, false, nil
-		} else {
+		default:
 			for len(m.waiting()) > 0 || len(m.runSet) > 0 {
 				m.schedule()
 				for _, id := range slices.Clone(m.runSet) {
@@ -242,7 +284,9 @@ func (m *machine) do(t *testing.T, st step) {
 					m.wantDone++
 				}
 			}
-			m.p.Close(context.Background())
+			if err := m.p.Shutdown(context.Background()); err != nil {
+				t.Errorf("Shutdown() = %v, want nil", err)
+			}
 		}
 		m.mu.Lock()
 		m.closed = true
@@ -264,6 +308,17 @@ func (m *machine) finish(id int, how string) {
 	}
 }
 
+// allRefused reports whether no task was ever accepted, so that no worker
+// ever started.
+func (m *machine) allRefused() bool {
+	for id := range m.tasks {
+		if m.ended[id] != "refused" {
+			return false
+		}
+	}
+	return true
+}
+
 // schedule starts waiting tasks while there is room, as libuv's workers
 // take them.
 func (m *machine) schedule() {
@@ -279,11 +334,15 @@ func (m *machine) schedule() {
 // take is libuv's worker dequeue (src/threadpool.c): the first task of the
 // queue, where the slow marker stands for the first slow task and, when
 // (size+1)/2 slow tasks run already, goes to the back of the queue instead.
+// A task whose context has ended is passed over and ends cancelled.
 func (m *machine) take() (int, bool) {
 	for n := len(m.fifo); n > 0; n-- {
 		id := m.fifo[0]
 		m.fifo = m.fifo[1:]
 		if id >= 0 {
+			if m.passOver(id) {
+				continue
+			}
 			return id, true
 		}
 		slowRunning := 0
@@ -297,17 +356,30 @@ func (m *machine) take() (int, bool) {
 			continue
 		}
 		m.marker = false
-		if len(m.slowQ) == 0 {
-			continue // its tasks were cancelled
+		for len(m.slowQ) > 0 { // else its tasks were cancelled
+			id, m.slowQ = m.slowQ[0], m.slowQ[1:]
+			if m.passOver(id) {
+				continue
+			}
+			if len(m.slowQ) > 0 {
+				m.marker = true
+				m.fifo = append(m.fifo, -1)
+			}
+			return id, true
 		}
-		id, m.slowQ = m.slowQ[0], m.slowQ[1:]
-		if len(m.slowQ) > 0 {
-			m.marker = true
-			m.fifo = append(m.fifo, -1)
-		}
-		return id, true
 	}
 	return 0, false
+}
+
+// passOver ends waiting task id as cancelled if its context has ended, and
+// reports whether it did.
+func (m *machine) passOver(id int) bool {
+	if !m.ctxEnded[id] {
+		return false
+	}
+	m.ended[id] = "canceled"
+	m.wantCanc++
+	return true
 }
 
 // waiting returns the ids of the tasks waiting to start.

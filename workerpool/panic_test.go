@@ -21,7 +21,7 @@ func TestSubmitPanicCrashes(t *testing.T) {
 	if os.Getenv("WORKERPOOL_CRASH_CHILD") == "1" {
 		p := &workerpool.Pool{Size: 1}
 		p.Submit(context.Background(), func(context.Context) { panicInTask() })
-		p.Close(context.Background())
+		p.Shutdown(context.Background())
 		os.Exit(0) // the panic did not crash the program
 	}
 	cmd := exec.Command(os.Args[0], "-test.run=^TestSubmitPanicCrashes$", "-test.v")
@@ -63,7 +63,7 @@ func TestPanicsReturned(t *testing.T) {
 		if v, err := next.Wait(t.Context()); v != 1 || err != nil {
 			t.Fatalf("the next task: Wait() = %v, %v; want 1, nil", v, err)
 		}
-		p.Close(t.Context())
+		p.Shutdown(t.Context())
 		if s := p.Stats(); s.Failed != 2 || s.Completed != 1 {
 			t.Fatalf("Stats = %+v, want 2 failed, 1 completed", s)
 		}

@@ -8,22 +8,29 @@ import (
 	"time"
 )
 
-// A Pool runs tasks on a bounded set of goroutines fed from one FIFO queue,
-// like libuv's threadpool: a task starts only when a worker is free, in the
-// order tasks were submitted. The zero Pool is ready to use and is safe for
-// concurrent use; its workers start as work arrives. Close stops them.
+// A Pool runs tasks on 4 goroutines, libuv's default, or as many as
+// $UV_THREADPOOL_SIZE or Size says, fed from one FIFO queue, like libuv's
+// threadpool: a task starts only when a worker is free, in the order tasks
+// were submitted. The zero Pool is ready to use and is safe for concurrent
+// use; its workers start as work arrives. Shutdown stops it after draining
+// its queue, Close stops it now; after either no goroutine of it remains.
 //
 // Configure a Pool by setting its fields before first use; they must not be
 // changed afterwards.
 type Pool struct {
-	// Size is the number of workers. 0 means $UV_THREADPOOL_SIZE, read at
-	// first use, else DefaultSize. Sizes are clamped to [1, MaxSize]; a
-	// negative Size panics at first use. An UV_THREADPOOL_SIZE that is not a
-	// whole number is ignored with a warning (libuv would run one thread).
+	// Size is the number of workers, at most MaxSize (larger sizes are
+	// clamped to it). 0 means $UV_THREADPOOL_SIZE, read at first use, else
+	// DefaultSize. A negative Size panics at every use. UV_THREADPOOL_SIZE
+	// is a whole number, clamped to [1, MaxSize]; a value that is not a
+	// whole number, an empty one included, gives DefaultSize and a negative
+	// one 1, each with a warning through Logger that says what libuv would
+	// use (libuv reads the value with C's atoi: "8x" is 8 threads, "" and
+	// "abc" are 1, a negative number 1024).
 	Size int
-	// QueueSize bounds the queue of tasks waiting for a worker: Submit and
-	// Go block while it is full, TrySubmit fails with ErrQueueFull. 0 means
-	// unbounded, as in libuv.
+	// QueueSize bounds the queue of tasks waiting for a worker: Submit, Go
+	// and Group.Go block while it is full, TrySubmit and TryGo fail with
+	// ErrQueueFull. 0 means unbounded, as in libuv. A negative QueueSize
+	// panics at every use.
 	QueueSize int
 	// Logger receives configuration warnings and OnDone callbacks that
 	// their target refused. Nil means slog.Default().
@@ -31,7 +38,7 @@ type Pool struct {
 
 	once      sync.Once
 	misconfig string          // why every use panics, if the fields are invalid
-	ctx       context.Context // the tasks' context: cancelled by a hard Close
+	ctx       context.Context // the tasks' context: cancelled by a hard stop
 	stop      context.CancelCauseFunc
 	slots     chan struct{} // bounded queue: one token per queued task
 	done      chan struct{} // closed when closing and the last worker is gone
@@ -47,7 +54,9 @@ type Pool struct {
 	idle        int
 	running     int
 	slowRunning int
-	closing     bool
+	dead        []deadTask // found by take, for the worker to end
+	closing     bool       // no longer accepting tasks
+	stopped     bool       // a hard stop found tasks queued or running
 	stats       counters
 }
 
@@ -106,10 +115,12 @@ func (p *Pool) logger() *slog.Logger {
 }
 
 // Submit queues fn to run on a worker, blocking while a bounded queue is
-// full, and runs it with ctx: the task's context, also cancelled when a
-// Close gives up waiting. If ctx has ended, or ends while Submit waits for
-// room, Submit returns ctx.Err() and queues nothing; if it ends while the
-// task is queued, the task never runs (Stats counts it as cancelled).
+// full, and runs it with ctx, the task's context (see the package doc): if
+// ctx has ended, or ends while Submit waits for room, Submit returns
+// ctx.Err() and queues nothing; if it ends while the task is queued, the
+// task never runs (Stats counts it as cancelled); fn's context is also
+// cancelled when the pool stops hard. On a closed pool Submit returns
+// ErrClosed.
 //
 // A panic in fn is not recovered: it crashes the program with its value and
 // stack, as a panic in a goroutine started with the go statement does, since
@@ -118,8 +129,8 @@ func (p *Pool) logger() *slog.Logger {
 //
 // Submit allocates nothing when ctx is context.Background() or
 // context.TODO(): fn then runs with the pool's own context. Any other ctx
-// costs one 24-byte allocation to queue it with fn, and a few more when fn
-// starts, to derive its context (see the package doc).
+// costs one 24-byte allocation to queue it with fn, and five more when fn
+// starts, to derive fn's context.
 func (p *Pool) Submit(ctx context.Context, fn func(context.Context), opts ...Option) error {
 	mustContext(ctx)
 	if fn == nil {
@@ -148,7 +159,7 @@ func submitted(ctx context.Context, fn func(context.Context)) runner {
 
 // background reports whether ctx is context.Background() or
 // context.TODO(): a task submitted with either runs with the pool's own
-// context, which has no values and is cancelled only by a hard Close, and
+// context, which has no values and is cancelled only by a hard stop, and
 // needs nothing stored or derived.
 func background(ctx context.Context) bool {
 	return ctx == context.Background() || ctx == context.TODO()
@@ -249,7 +260,6 @@ func (p *Pool) work() {
 		if !ok {
 			break
 		}
-		p.running++
 		p.mu.Unlock()
 		p.release(1)
 		var waited int64
@@ -302,14 +312,25 @@ func (p *Pool) finished(j job, out outcome, waited int64) {
 	p.stats.record(out, waited, j.enqueued() != 0)
 }
 
-// next waits for the next task to run; false tells the worker to exit.
-// p.mu must be held.
+// next waits for the next task to run and counts it as running; false
+// tells the worker to exit. p.mu must be held; next unlocks it meanwhile to
+// end the tasks that take found dead.
 func (p *Pool) next() (job, bool) {
 	for {
 		if p.workers > p.size {
 			return job{}, false // the pool was shrunk
 		}
-		if j, ok := p.take(); ok {
+		j, ok := p.take()
+		if ok {
+			p.running++
+		}
+		if len(p.dead) > 0 {
+			p.endDead()
+			if !ok {
+				continue // the pool may have changed meanwhile
+			}
+		}
+		if ok {
 			return j, true
 		}
 		if p.closing && p.queued == 0 {
@@ -321,6 +342,26 @@ func (p *Pool) next() (job, bool) {
 		p.idle++
 		p.cond.Wait() // whoever woke us took us off idle
 	}
+}
+
+// A deadTask is a task that take found with its context ended.
+type deadTask struct {
+	r   runner
+	err error // its context's error
+}
+
+// endDead ends the tasks that take found dead, with ErrCanceled wrapping
+// their context's error. p.mu must be held; it is unlocked meanwhile, as
+// ending a Task runs its OnDone posts.
+func (p *Pool) endDead() {
+	dead := p.dead
+	p.dead = nil
+	p.mu.Unlock()
+	p.release(len(dead))
+	for _, d := range dead {
+		d.r.drop(fmt.Errorf("%w: %w", ErrCanceled, d.err))
+	}
+	p.lock()
 }
 
 // wakeOne wakes an idle worker, if there is one, and reports whether it
@@ -344,15 +385,16 @@ func (p *Pool) wakeAll() {
 
 // take dequeues the first task that may start now, as libuv's worker does:
 // the slow-queue marker yields its place when the slow limit is reached.
-// p.mu must be held.
+// Tasks cancelled while queued are skipped; so are tasks whose context
+// ended while queued, which are counted as cancelled and left in p.dead for
+// the worker to end. p.mu must be held.
 func (p *Pool) take() (job, bool) {
 	for n := p.q.len(); n > 0; n-- {
 		j := p.q.pop()
 		if j.r != nil {
-			if !j.r.claim() {
-				continue // cancelled while queued
+			if !p.claim(j.r) {
+				continue
 			}
-			p.queued--
 			return j, true
 		}
 		// The marker: run the first slow task if the limit allows.
@@ -363,10 +405,9 @@ func (p *Pool) take() (job, bool) {
 		p.marker = false
 		for p.slowQ.len() > 0 {
 			s := p.slowQ.pop()
-			if !s.r.claim() {
+			if !p.claim(s.r) {
 				continue
 			}
-			p.queued--
 			p.slowRunning++
 			if p.slowQ.len() > 0 {
 				p.marker = true
@@ -378,9 +419,26 @@ func (p *Pool) take() (job, bool) {
 	return job{}, false
 }
 
-// Resize changes the number of workers while the pool runs, clamped to
-// [1, MaxSize]. Growing starts workers for queued tasks at once; shrinking
-// lets surplus workers exit when they finish their current task.
+// claim claims a dequeued task for a worker and reports whether it is to
+// run. p.mu must be held.
+func (p *Pool) claim(r runner) bool {
+	run, dead := r.claim()
+	switch {
+	case run:
+		p.queued--
+		return true
+	case dead != nil:
+		p.queued--
+		p.stats.canceled++
+		p.dead = append(p.dead, deadTask{r, dead})
+	}
+	return false // cancelled while queued: Cancel did the bookkeeping
+}
+
+// Resize changes the number of workers while the pool runs; n above
+// MaxSize is clamped to it, n below 1 panics. Growing starts workers for
+// queued tasks at once; shrinking lets surplus workers exit when they
+// finish their current task.
 func (p *Pool) Resize(n int) {
 	if n < 1 {
 		panic(fmt.Sprintf("workerpool: Resize(%d): a pool needs at least one worker", n))
@@ -396,57 +454,108 @@ func (p *Pool) Resize(n int) {
 	p.wakeAll() // idle surplus workers notice and exit
 }
 
-// Close stops the pool: it stops accepting tasks at once (ErrClosed), lets
-// queued and running tasks finish and returns nil when the last worker has
-// exited. If ctx ends first, Close cancels the queued tasks (their results
-// are ErrCanceled) and the running tasks' context, waits for the running
-// tasks to return and returns ctx.Err(). Either way no goroutine of the pool
-// remains when Close returns; a task that ignores its context delays that.
-// Calling Close again waits the same way.
-func (p *Pool) Close(ctx context.Context) error {
+// Shutdown stops the pool gracefully, like http.Server.Shutdown: it stops
+// accepting tasks at once (they get ErrClosed), lets the queued and running
+// tasks finish, and returns nil once the last worker has exited. If ctx
+// ends first, Shutdown does what Close does and returns ctx.Err(); the
+// queued tasks end with ErrCanceled wrapping ctx.Err(). An already-ended
+// ctx gives nil if the pool has already stopped, else ctx.Err(), every
+// time. Either way no goroutine of the pool remains when Shutdown returns.
+// If Close (or a Shutdown whose context ended) found tasks queued or
+// running, before or while this Shutdown waits, Shutdown returns ErrClosed
+// once the workers are gone: those tasks were not drained.
+func (p *Pool) Shutdown(ctx context.Context) error {
+	mustContext(ctx)
 	p.init()
 	p.mu.Lock()
-	if !p.closing {
-		p.closing = true
-		p.wakeAll()
-		if p.workers == 0 {
-			close(p.done)
-		}
-	}
+	p.beginClose()
 	p.mu.Unlock()
 	select {
 	case <-p.done:
-		p.stop(ErrClosed)
-		return nil
-	case <-ctx.Done():
+		return p.shutdownErr()
+	default:
 	}
+	if ctx.Err() == nil {
+		select {
+		case <-p.done:
+			return p.shutdownErr()
+		case <-ctx.Done():
+		}
+	}
+	p.stopNow(fmt.Errorf("%w: %w", ErrCanceled, ctx.Err()))
+	return ctx.Err()
+}
+
+// shutdownErr is Shutdown's result once the workers are gone.
+func (p *Pool) shutdownErr() error {
 	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.stop(ErrClosed) // for Groups still hooked to it
+	if p.stopped {
+		return ErrClosed
+	}
+	return nil
+}
+
+// Close stops the pool now, like http.Server.Close: it stops accepting
+// tasks (they get ErrClosed), ends the queued ones without running them
+// (with ErrCanceled wrapping ErrClosed), cancels the context of the running
+// ones (context.Cause gives ErrClosed) and waits for them to return, so that
+// no goroutine of the pool remains when Close returns; a task that ignores
+// its context delays that. Calling it again, or after Shutdown, waits the
+// same way. Close returns nil; its result makes Pool an io.Closer.
+func (p *Pool) Close() error {
+	p.init()
+	p.stopNow(fmt.Errorf("%w: %w", ErrCanceled, ErrClosed))
+	return nil
+}
+
+// beginClose stops the pool accepting tasks. p.mu must be held.
+func (p *Pool) beginClose() {
+	if p.closing {
+		return
+	}
+	p.closing = true
+	p.wakeAll()
+	if p.workers == 0 {
+		close(p.done)
+	}
+}
+
+// stopNow closes the pool, ends the queued tasks with cause, cancels the
+// running tasks' context and waits for the workers to exit.
+func (p *Pool) stopNow(cause error) {
+	p.mu.Lock()
+	p.beginClose()
 	var dropped []runner
 	for _, q := range []*ring{&p.q, &p.slowQ} {
 		for q.len() > 0 {
-			if j := q.pop(); j.r != nil && j.r.claim() {
-				dropped = append(dropped, j.r)
+			if j := q.pop(); j.r != nil {
+				if run, dead := j.r.claim(); run || dead != nil {
+					dropped = append(dropped, j.r)
+				}
 			}
 		}
 	}
 	p.marker = false
 	p.queued = 0
 	p.stats.canceled += uint64(len(dropped))
+	if len(dropped) > 0 || p.running > 0 {
+		p.stopped = true
+	}
 	p.stop(ErrClosed)
 	p.wakeAll()
 	p.mu.Unlock()
 	p.release(len(dropped))
-	cause := fmt.Errorf("%w: %w", ErrCanceled, ctx.Err())
 	for _, r := range dropped {
 		r.drop(cause)
 	}
 	<-p.done
-	return ctx.Err()
 }
 
 // taskContext returns the context of a task submitted with ctx (not a
-// background one): ctx, also cancelled with the pool's cause when a Close
-// gives up waiting; and the functions that release it, to be deferred:
+// background one): ctx, also cancelled with the pool's cause (ErrClosed)
+// by a hard stop; and the functions that release it, to be deferred:
 //
 //	ctx, cancel, stop := p.taskContext(ctx)
 //	defer cancel(nil)
@@ -460,8 +569,8 @@ func (p *Pool) taskContext(ctx context.Context) (context.Context, context.Cancel
 // taskFunc is a Submit task with a background context.
 type taskFunc func(context.Context)
 
-func (f taskFunc) claim() bool    { return true }
-func (f taskFunc) drop(err error) {}
+func (f taskFunc) claim() (bool, error) { return true, nil }
+func (f taskFunc) drop(err error)       {}
 
 func (f taskFunc) exec(p *Pool) outcome {
 	return call(f, p.ctx)
@@ -480,13 +589,16 @@ type ctxFunc struct {
 	ctx context.Context
 }
 
-func (f *ctxFunc) claim() bool    { return true }
+func (f *ctxFunc) claim() (bool, error) {
+	if err := f.ctx.Err(); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
 func (f *ctxFunc) drop(err error) {}
 
 func (f *ctxFunc) exec(p *Pool) outcome {
-	if f.ctx.Err() != nil {
-		return canceled // its context ended while it was queued
-	}
 	ctx, cancel, stop := p.taskContext(f.ctx)
 	defer cancel(nil)
 	defer stop()

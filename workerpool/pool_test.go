@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"log/slog"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -20,7 +22,7 @@ import (
 func TestGoWait(t *testing.T) {
 	leaktest.Check(t)
 	p := &workerpool.Pool{}
-	defer p.Close(context.Background())
+	defer p.Close()
 	task := workerpool.Go(context.Background(), p, func(context.Context) (string, error) { return "ok", nil })
 	if v, err := task.Wait(t.Context()); v != "ok" || err != nil {
 		t.Fatalf("Wait() = %q, %v", v, err)
@@ -40,7 +42,7 @@ func TestFIFOWithOneWorker(t *testing.T) {
 		for i := range 20 {
 			p.Submit(t.Context(), func(context.Context) { got = append(got, i) })
 		}
-		if err := p.Close(t.Context()); err != nil {
+		if err := p.Shutdown(t.Context()); err != nil {
 			t.Fatal(err)
 		}
 		want := make([]int, 20)
@@ -53,31 +55,39 @@ func TestFIFOWithOneWorker(t *testing.T) {
 	})
 }
 
+// The zero Size reads UV_THREADPOOL_SIZE at first use (the parse itself is
+// pinned by TestParseSize); warnings go to the Logger.
 func TestSizeFromEnvironment(t *testing.T) {
 	tests := []struct {
+		name     string
 		env      string
+		unset    bool
 		size     int
 		want     int
 		warnings string
 	}{
-		{"", 0, 4, ""},
-		{"6", 0, 6, ""},
-		{" 8 ", 0, 8, ""},
-		{"0", 0, 1, ""},
-		{"-3", 0, 1, ""},
-		{"5000", 0, 1024, ""},
-		{"abc", 0, 4, "ignoring UV_THREADPOOL_SIZE"},
-		{"6", 2, 2, ""},      // Size wins over the environment
-		{"", 2000, 1024, ""}, // clamped as libuv does
+		{"unset", "", true, 0, 4, ""},
+		{"6", "6", false, 0, 6, ""},
+		{"spaces", " 8 ", false, 0, 8, ""},
+		{"0", "0", false, 0, 1, ""},
+		{"5000", "5000", false, 0, 1024, ""},
+		{"empty", "", false, 0, 4, "libuv would use 1"},
+		{"8x", "8x", false, 0, 4, "libuv would use 8"},
+		{"-3", "-3", false, 0, 1, "libuv would use 1024"},
+		{"Size wins", "6", false, 2, 2, ""},
+		{"Size clamped", "", true, 2000, 1024, ""},
 	}
 	for _, tt := range tests {
-		t.Run(tt.env+"/"+string(rune('0'+tt.size%10)), func(t *testing.T) {
-			t.Setenv(workerpool.EnvSize, tt.env)
+		t.Run(tt.name, func(t *testing.T) {
+			t.Setenv(workerpool.EnvSize, tt.env) // restored after the test
+			if tt.unset {
+				os.Unsetenv(workerpool.EnvSize)
+			}
 			var logs bytes.Buffer
 			p := &workerpool.Pool{Size: tt.size, Logger: slog.New(slog.NewTextHandler(&logs, nil))}
-			defer p.Close(context.Background())
+			defer p.Close()
 			if got := p.Stats().Size; got != tt.want {
-				t.Errorf("Size with %s=%q, Size=%d: %d, want %d", workerpool.EnvSize, tt.env, tt.size, got, tt.want)
+				t.Errorf("Size with %s=%q (unset %v), Size=%d: %d, want %d", workerpool.EnvSize, tt.env, tt.unset, tt.size, got, tt.want)
 			}
 			if !strings.Contains(logs.String(), tt.warnings) || (tt.warnings == "" && logs.Len() > 0) {
 				t.Errorf("logged %q, want %q", logs.String(), tt.warnings)
@@ -112,7 +122,7 @@ func TestWorkersStartLazily(t *testing.T) {
 			t.Fatalf("after one task: %+v, want 1 worker running it", s)
 		}
 		close(release)
-		p.Close(t.Context())
+		p.Shutdown(t.Context())
 	})
 }
 
@@ -134,7 +144,7 @@ func TestCancel(t *testing.T) {
 			t.Fatalf("cancelled task's error = %v, want ErrCanceled", err)
 		}
 		close(release)
-		p.Close(t.Context())
+		p.Shutdown(t.Context())
 		if ran {
 			t.Fatal("a cancelled task ran")
 		}
@@ -160,7 +170,7 @@ func TestTaskContextEndedBeforeStart(t *testing.T) {
 		if !errors.Is(err, workerpool.ErrCanceled) || !errors.Is(err, context.Canceled) {
 			t.Fatalf("Wait() error = %v, want ErrCanceled wrapping context.Canceled", err)
 		}
-		p.Close(t.Context())
+		p.Shutdown(t.Context())
 	})
 }
 
@@ -177,7 +187,7 @@ func TestTaskContextCancelsRunningTask(t *testing.T) {
 		if _, err := task.Wait(t.Context()); err != context.Canceled {
 			t.Fatalf("Wait() = %v, want context.Canceled", err)
 		}
-		p.Close(t.Context())
+		p.Shutdown(t.Context())
 	})
 }
 
@@ -226,7 +236,7 @@ func TestBoundedQueue(t *testing.T) {
 		if v, err := task.Wait(t.Context()); v != 7 || err != nil {
 			t.Fatalf("TryGo task = %v, %v; want 7, nil", v, err)
 		}
-		p.Close(t.Context())
+		p.Shutdown(t.Context())
 	})
 }
 
@@ -246,59 +256,156 @@ func TestCancelFreesQueuePlace(t *testing.T) {
 			t.Fatalf("TrySubmit after Cancel = %v, want room", err)
 		}
 		close(release)
-		p.Close(t.Context())
+		p.Shutdown(t.Context())
 	})
 }
 
-func TestCloseGraceful(t *testing.T) {
+func TestShutdownDrains(t *testing.T) {
 	leaktest.Check(t)
 	p := &workerpool.Pool{Size: 2}
 	var n atomic.Int32
 	for range 50 {
 		p.Submit(context.Background(), func(context.Context) { time.Sleep(time.Millisecond); n.Add(1) })
 	}
-	if err := p.Close(t.Context()); err != nil {
+	if err := p.Shutdown(t.Context()); err != nil {
 		t.Fatal(err)
 	}
 	if n.Load() != 50 {
-		t.Fatalf("%d of 50 queued tasks ran before Close returned", n.Load())
+		t.Fatalf("%d of 50 queued tasks ran before Shutdown returned", n.Load())
 	}
 	if err := p.Submit(context.Background(), func(context.Context) {}); err != workerpool.ErrClosed {
-		t.Fatalf("Submit after Close = %v, want ErrClosed", err)
+		t.Fatalf("Submit after Shutdown = %v, want ErrClosed", err)
 	}
 	task := workerpool.Go(context.Background(), p, func(context.Context) (int, error) { return 1, nil })
 	if _, err := task.Wait(t.Context()); err != workerpool.ErrClosed {
-		t.Fatalf("Go after Close: Wait() = %v, want ErrClosed", err)
+		t.Fatalf("Go after Shutdown: Wait() = %v, want ErrClosed", err)
 	}
-	if err := p.Close(t.Context()); err != nil {
-		t.Fatalf("second Close = %v", err)
+	if err := p.Shutdown(t.Context()); err != nil {
+		t.Fatalf("second Shutdown = %v", err)
 	}
 }
 
-func TestCloseHard(t *testing.T) {
+// When its context ends, Shutdown stops the pool as Close does.
+func TestShutdownDeadline(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		p := &workerpool.Pool{Size: 1}
 		running := workerpool.Go(context.Background(), p, func(ctx context.Context) (int, error) {
-			<-ctx.Done() // only the hard Close ends it
-			return 0, ctx.Err()
+			<-ctx.Done() // only the hard stop ends it
+			return 0, context.Cause(ctx)
 		})
 		queued := workerpool.Go(context.Background(), p, func(context.Context) (int, error) {
-			t.Error("a queued task ran after a hard Close")
+			t.Error("a queued task ran after Shutdown gave up")
 			return 0, nil
 		})
 		ctx, cancel := context.WithTimeout(t.Context(), time.Second)
 		defer cancel()
-		if err := p.Close(ctx); err != context.DeadlineExceeded {
-			t.Fatalf("Close = %v, want DeadlineExceeded", err)
+		if err := p.Shutdown(ctx); err != context.DeadlineExceeded {
+			t.Fatalf("Shutdown = %v, want DeadlineExceeded", err)
 		}
-		if _, err := running.Wait(t.Context()); err != context.Canceled {
-			t.Fatalf("running task: %v, want its context cancelled", err)
+		if _, err := running.Wait(t.Context()); err != workerpool.ErrClosed {
+			t.Fatalf("running task: %v, want its context cancelled with cause ErrClosed", err)
 		}
 		if _, err := queued.Wait(t.Context()); !errors.Is(err, workerpool.ErrCanceled) || !errors.Is(err, context.DeadlineExceeded) {
-			t.Fatalf("queued task: %v, want ErrCanceled wrapping the Close context's error", err)
+			t.Fatalf("queued task: %v, want ErrCanceled wrapping the Shutdown context's error", err)
 		}
 		if s := p.Stats(); s.Workers != 0 || s.Canceled != 1 || s.Failed != 1 {
-			t.Fatalf("after a hard Close: %+v", s)
+			t.Fatalf("after a Shutdown that gave up: %+v", s)
+		}
+		if err := p.Shutdown(t.Context()); err != workerpool.ErrClosed {
+			t.Fatalf("a later Shutdown = %v, want ErrClosed: the queue was not drained", err)
+		}
+	})
+}
+
+// The Pool is an io.Closer, and Close stops it now: queued tasks never
+// run, running ones see their context cancelled, and Close returns when
+// they have returned.
+var _ io.Closer = (*workerpool.Pool)(nil)
+
+func TestCloseStopsNow(t *testing.T) {
+	leaktest.Check(t)
+	p := &workerpool.Pool{Size: 2}
+	started := make(chan struct{}, 2)
+	var causes [2]error
+	for i := range 2 {
+		p.Submit(context.WithValue(context.Background(), ctxKey{}, i), func(ctx context.Context) {
+			started <- struct{}{}
+			<-ctx.Done()
+			causes[ctx.Value(ctxKey{}).(int)] = context.Cause(ctx)
+		})
+	}
+	var queued []*workerpool.Task[int]
+	for range 100 {
+		queued = append(queued, workerpool.Go(context.Background(), p, func(context.Context) (int, error) {
+			t.Error("a queued task ran after Close")
+			return 0, nil
+		}))
+	}
+	<-started
+	<-started
+	if err := p.Close(); err != nil {
+		t.Fatalf("Close() = %v, want nil", err)
+	}
+	for i, cause := range causes {
+		if cause != workerpool.ErrClosed {
+			t.Errorf("running task %d: context.Cause = %v, want ErrClosed", i, cause)
+		}
+	}
+	for _, task := range queued {
+		if _, err := task.Wait(t.Context()); !errors.Is(err, workerpool.ErrCanceled) || !errors.Is(err, workerpool.ErrClosed) {
+			t.Fatalf("queued task: Wait() = %v, want ErrCanceled wrapping ErrClosed", err)
+		}
+	}
+	if s := p.Stats(); s.Workers != 0 || s.Canceled != 100 || s.Completed != 2 {
+		t.Fatalf("after Close: %+v, want no worker, 100 cancelled, 2 completed", s)
+	}
+	if err := p.Submit(context.Background(), func(context.Context) {}); err != workerpool.ErrClosed {
+		t.Fatalf("Submit after Close = %v, want ErrClosed", err)
+	}
+	if err := p.Close(); err != nil {
+		t.Fatalf("second Close() = %v, want nil", err)
+	}
+}
+
+// A Close while Shutdown drains stops the pool; Shutdown then reports that
+// it did not drain.
+func TestCloseDuringShutdown(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := &workerpool.Pool{Size: 1}
+		p.Submit(t.Context(), func(ctx context.Context) { <-ctx.Done() })
+		p.Submit(t.Context(), func(context.Context) { t.Error("a queued task ran after Close") })
+		done := make(chan error)
+		go func() { done <- p.Shutdown(t.Context()) }()
+		synctest.Wait()
+		p.Close()
+		if err := <-done; err != workerpool.ErrClosed {
+			t.Fatalf("Shutdown interrupted by Close = %v, want ErrClosed", err)
+		}
+	})
+}
+
+// An ended context gives Shutdown the same answer every time: nil for a
+// pool that has stopped, ctx.Err() for one with work left.
+func TestShutdownEndedContext(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ended, cancel := context.WithCancel(t.Context())
+		cancel()
+		for range 50 {
+			p := &workerpool.Pool{Size: 1}
+			task := workerpool.Go(t.Context(), p, func(context.Context) (int, error) { return 1, nil })
+			task.Wait(t.Context())
+			synctest.Wait() // the worker is idle
+			if err := p.Shutdown(t.Context()); err != nil {
+				t.Fatalf("Shutdown = %v", err)
+			}
+			if err := p.Shutdown(ended); err != nil {
+				t.Fatalf("Shutdown(ended) of a stopped pool = %v, want nil", err)
+			}
+			q := &workerpool.Pool{Size: 1}
+			q.Submit(t.Context(), func(ctx context.Context) { <-ctx.Done() })
+			if err := q.Shutdown(ended); err != context.Canceled {
+				t.Fatalf("Shutdown(ended) of a busy pool = %v, want context.Canceled", err)
+			}
 		}
 	})
 }
@@ -325,7 +432,7 @@ func TestSlowIOLimit(t *testing.T) {
 			t.Fatalf("running: %d slow, %d fast; want 2 and 2 ((4+1)/2 slow at most)", slow.Load(), fast.Load())
 		}
 		close(release)
-		p.Close(t.Context())
+		p.Shutdown(t.Context())
 		if maxSlow.Load() != 2 {
 			t.Fatalf("up to %d slow tasks ran at once, want 2", maxSlow.Load())
 		}
@@ -354,7 +461,7 @@ func TestResize(t *testing.T) {
 			t.Fatalf("after Resize(2) and two ends: %d running, %d workers; want 2, 2", running.Load(), s.Workers)
 		}
 		close(release)
-		p.Close(t.Context())
+		p.Shutdown(t.Context())
 	})
 }
 
@@ -364,7 +471,7 @@ func TestStatsQueueWait(t *testing.T) {
 		for range 64 {
 			p.Submit(t.Context(), func(context.Context) { time.Sleep(time.Millisecond) })
 		}
-		p.Close(t.Context())
+		p.Shutdown(t.Context())
 		s := p.Stats()
 		if s.QueueWaitSamples != 4 || s.QueueWait <= 0 || s.Completed != 64 {
 			t.Fatalf("Stats = %+v, want 4 samples of a positive wait and 64 completed", s)
@@ -402,7 +509,7 @@ func TestGroup(t *testing.T) {
 		if err := g.Wait(); !errors.As(err, &pe) {
 			t.Fatalf("Wait() = %v, want a *PanicError", err)
 		}
-		p.Close(t.Context())
+		p.Shutdown(t.Context())
 		g, _ = workerpool.NewGroup(t.Context(), p)
 		g.Go(func(context.Context) error { return nil })
 		if err := g.Wait(); err != workerpool.ErrClosed {
@@ -411,27 +518,25 @@ func TestGroup(t *testing.T) {
 	})
 }
 
-// A hard Close cancels a Group's running tasks and ends its queued ones, so
+// Close cancels a Group's running tasks and ends its queued ones, so
 // that Wait returns.
-func TestGroupCloseHard(t *testing.T) {
+func TestGroupClose(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		p := &workerpool.Pool{Size: 1}
 		g, gctx := workerpool.NewGroup(t.Context(), p)
 		g.Go(func(ctx context.Context) error {
-			<-ctx.Done() // only the hard Close ends it
+			<-ctx.Done() // only Close ends it
 			return nil
 		})
 		g.Go(func(context.Context) error {
-			t.Error("a queued group task ran after a hard Close")
+			t.Error("a queued group task ran after Close")
 			return nil
 		})
 		synctest.Wait()
-		ctx, cancel := context.WithCancel(t.Context())
-		cancel()
-		p.Close(ctx)
+		p.Close()
 		err := g.Wait()
 		if !errors.Is(err, workerpool.ErrClosed) && !errors.Is(err, workerpool.ErrCanceled) {
-			t.Fatalf("Wait() = %v, want the hard Close's error", err)
+			t.Fatalf("Wait() = %v, want Close's error", err)
 		}
 		if context.Cause(gctx) == nil {
 			t.Fatal("the group's context was not cancelled")
@@ -454,6 +559,6 @@ func TestWaitContext(t *testing.T) {
 		if v, err := task.Wait(t.Context()); v != 5 || err != nil {
 			t.Fatalf("second Wait() = %v, %v; want 5, nil", v, err)
 		}
-		p.Close(t.Context())
+		p.Shutdown(t.Context())
 	})
 }

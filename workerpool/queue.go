@@ -15,11 +15,14 @@ func (j job) enqueued() int64 { return int64(j.meta >> 1) }
 // A runner is a queued task.
 type runner interface {
 	// claim is called, with the pool's lock held, when a worker dequeues the
-	// task; false means it was cancelled meanwhile and must be skipped.
-	claim() bool
+	// task. run says it is the worker's to run; else a non-nil dead says its
+	// context ended while it was queued, and the worker ends it with drop;
+	// else it was cancelled meanwhile (Cancel ended it) and is skipped.
+	claim() (run bool, dead error)
 	// exec runs the claimed task on a worker and reports how it ended.
 	exec(p *Pool) outcome
-	// drop ends a task that will never run (a hard Close) with err.
+	// drop ends a claimed task that will never run with err: a task whose
+	// context ended while queued, or one a hard stop takes off the queue.
 	drop(err error)
 }
 
@@ -28,7 +31,6 @@ type outcome uint8
 const (
 	succeeded outcome = iota
 	failed
-	canceled
 )
 
 // A ring is a FIFO of jobs kept in a chain of fixed-size blocks, so that a

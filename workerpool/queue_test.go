@@ -8,9 +8,9 @@ import (
 
 type fakeRunner int
 
-func (fakeRunner) claim() bool        { return true }
-func (fakeRunner) exec(*Pool) outcome { return succeeded }
-func (fakeRunner) drop(error)         {}
+func (fakeRunner) claim() (bool, error) { return true, nil }
+func (fakeRunner) exec(*Pool) outcome   { return succeeded }
+func (fakeRunner) drop(error)           {}
 
 // TestRingMatchesSlice checks the block queue against a slice.
 func TestRingMatchesSlice(t *testing.T) {

@@ -12,7 +12,7 @@ type Stats struct {
 	Submitted uint64 // tasks accepted
 	Completed uint64 // tasks that ran and returned nil (or, for Submit, returned)
 	Failed    uint64 // tasks that returned an error, panicked or called runtime.Goexit
-	Canceled  uint64 // tasks that never ran: Cancel, a hard Close, or their context ended
+	Canceled  uint64 // tasks that never ran: Cancel, a hard stop, or their context ended while queued
 
 	// QueueWait is the mean time tasks waited for a worker, measured on one
 	// task in 16 (QueueWaitSamples of them) to keep the clock off the hot
@@ -33,8 +33,6 @@ func (c *counters) record(out outcome, waited int64, sampled bool) {
 		c.completed++
 	case failed:
 		c.failed++
-	case canceled:
-		c.canceled++
 	}
 	if sampled {
 		c.waitTotal += uint64(max(waited, 0))

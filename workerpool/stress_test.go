@@ -12,7 +12,7 @@ import (
 )
 
 // TestConcurrentUse drives one pool from several goroutines at once on real
-// threads: submits, typed tasks, cancels, resizes and a closing Close, with
+// threads: submits, typed tasks, cancels, resizes and a draining Shutdown, with
 // a bounded queue. Every accepted task must end exactly once, never more
 // than the largest size may run at once, the Stats must add up, and no
 // goroutine may remain.
@@ -76,7 +76,7 @@ func TestConcurrentUse(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	if err := p.Close(context.Background()); err != nil {
+	if err := p.Shutdown(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	s := p.Stats()
@@ -97,6 +97,6 @@ func TestConcurrentUse(t *testing.T) {
 	}
 	t.Logf("%d accepted, %d ran, %d cancelled, peak %d running", accepted.Load(), ran.Load(), cancelled.Load(), peak.Load())
 	if s.Running != 0 || s.Queued != 0 || s.Workers != 0 {
-		t.Errorf("after Close: %+v", s)
+		t.Errorf("after Shutdown: %+v", s)
 	}
 }

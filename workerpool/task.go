@@ -2,7 +2,6 @@ package workerpool
 
 import (
 	"context"
-	"fmt"
 	"sync"
 	"sync/atomic"
 
@@ -39,8 +38,10 @@ const (
 // as for Submit: if it has ended, or ends while Go waits for room, the task
 // ends at once with ctx.Err() and is not queued; if it ends while the task
 // is queued, the task never runs and ends with ErrCanceled wrapping
-// ctx.Err(); fn runs with ctx, also cancelled when a Close gives up
-// waiting. On a closed pool the task ends at once with ErrClosed. A panic
+// ctx.Err(); fn runs with ctx, also cancelled when the pool stops hard
+// (Close, or a Shutdown whose context ends). On a closed pool the task ends
+// at once with ErrClosed; one that a hard stop takes off the queue ends with
+// ErrCanceled. A panic
 // in fn ends the task with a *PanicError, a runtime.Goexit with ErrGoexit.
 //
 // Go allocates one object, the Task; unless ctx is context.Background() or
@@ -80,7 +81,15 @@ func newTask[T any](ctx context.Context, p *Pool, fn func(context.Context) (T, e
 	return t
 }
 
-func (t *Task[T]) claim() bool { return t.state.CompareAndSwap(queued, started) }
+func (t *Task[T]) claim() (bool, error) {
+	if !t.state.CompareAndSwap(queued, started) {
+		return false, nil // cancelled
+	}
+	if err := t.ctx.Err(); err != nil {
+		return false, err
+	}
+	return true, nil
+}
 
 func (t *Task[T]) drop(err error) {
 	var zero T
@@ -89,10 +98,6 @@ func (t *Task[T]) drop(err error) {
 
 func (t *Task[T]) exec(p *Pool) outcome {
 	var zero T
-	if err := t.ctx.Err(); err != nil {
-		t.finish(zero, fmt.Errorf("%w: %w", ErrCanceled, err))
-		return canceled
-	}
 	ctx := p.ctx
 	if !background(t.ctx) {
 		c, cancel, stop := p.taskContext(t.ctx)

@@ -40,8 +40,9 @@ func pbkdf2Hash(iterations int) func() ([]byte, error) {
 }
 
 // run calls hash six times on p, printing the timeline to out from an event
-// loop, and closes p.
+// loop, and shuts p down.
 func run(out io.Writer, p *workerpool.Pool, hash func() ([]byte, error)) error {
+	defer p.Close() // on an early return, stop the hashes still queued or running
 	var loop timers.Loop
 	start := time.Now()
 	fmt.Fprintf(out, "pool size %d\n", p.Stats().Size)
@@ -60,5 +61,7 @@ func run(out io.Writer, p *workerpool.Pool, hash func() ([]byte, error)) error {
 	if err := loop.Run(context.Background()); err != nil {
 		return err
 	}
-	return p.Close(context.Background())
+	// Every hash has ended (the loop ran all six completions), so this
+	// returns at once; it reports whether the pool drained.
+	return p.Shutdown(context.Background())
 }

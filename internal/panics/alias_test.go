@@ -19,7 +19,7 @@ func TestOnePanicErrorType(t *testing.T) {
 	loopErr := l.Run(context.Background())
 
 	var p workerpool.Pool
-	defer p.Close(context.Background())
+	defer p.Close()
 	_, poolErr := workerpool.Go(context.Background(), &p, func(context.Context) (int, error) {
 		panic("from a task")
 	}).Wait(context.Background())
