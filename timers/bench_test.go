@@ -11,16 +11,50 @@ import (
 
 func noop() {}
 
-// BenchmarkSetClear arms a 30s timer and clears it, with many timers of the
-// same duration live.
+// BenchmarkSetClear arms a timer and clears it: a 30s one with many timers
+// of the same duration live (same), one whose duration is computed as
+// time.Until a deadline, which never repeats a nanosecond count (computed),
+// and a 1s one on a loop with no other timer (idle).
 func BenchmarkSetClear(b *testing.B) {
-	var l timers.Loop
-	for range 1000 {
-		l.SetTimeout(noop, 30*time.Second)
-	}
+	b.Run("same", func(b *testing.B) {
+		var l timers.Loop
+		for range 1000 {
+			l.SetTimeout(noop, 30*time.Second)
+		}
+		b.ReportAllocs()
+		for b.Loop() {
+			l.SetTimeout(noop, 30*time.Second).Clear()
+		}
+	})
+	b.Run("computed", func(b *testing.B) {
+		var l timers.Loop
+		for i := range 1000 {
+			l.SetTimeout(noop, 30*time.Second-time.Duration(i)*37)
+		}
+		b.ReportAllocs()
+		d := 30 * time.Second
+		for b.Loop() {
+			if d -= 37; d < 29*time.Second {
+				d = 30 * time.Second
+			}
+			l.SetTimeout(noop, d).Clear()
+		}
+	})
+	b.Run("idle", func(b *testing.B) {
+		var l timers.Loop
+		b.ReportAllocs()
+		for b.Loop() {
+			l.SetTimeout(noop, time.Second).Clear()
+		}
+	})
+}
+
+// BenchmarkAfterFuncStop is BenchmarkSetClear/idle for time.AfterFunc and
+// Stop, the standard library's way.
+func BenchmarkAfterFuncStop(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
-		l.SetTimeout(noop, 30*time.Second).Clear()
+		time.AfterFunc(time.Second, noop).Stop()
 	}
 }
 

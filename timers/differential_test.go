@@ -3,7 +3,9 @@ package timers_test
 import (
 	"bytes"
 	"encoding/json"
+	"log/slog"
 	"os/exec"
+	"strconv"
 	"strings"
 	"testing"
 	"testing/synctest"
@@ -11,6 +13,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/nodekit/nodekit/internal/nodetest"
+	"github.com/nodekit/nodekit/timers"
 	"pgregory.net/rapid"
 )
 
@@ -112,5 +115,51 @@ func TestPhaseOrderMatchesNode(t *testing.T) {
 	}
 	if diff := cmp.Diff(strings.TrimSpace(orderJSOutput), strings.TrimSpace(string(out))); diff != "" {
 		t.Fatalf("Node's order differs from the one TestPhaseOrder expects (-go +node):\n%s", diff)
+	}
+}
+
+// fractionalCases are setTimeout durations in milliseconds whose order
+// Node decides by its whole-millisecond lists alone: a 1.8ms timeout is in
+// the 1ms list, so it runs after a 1ms one set before it; durations below
+// 1ms (zero and negative ones too) and above TIMEOUT_MAX are 1ms.
+var fractionalCases = [][]float64{
+	{1, 1.8, 1.1, 1},
+	{0, 0.5, 1.9, 1, -5},
+	{50.9, 50, 25.99, 50.5, 25},
+	{1 << 31, 1, 1.5},
+	{2.9, 40, 2, 20.2, 2.1},
+}
+
+// TestFractionalDelaysMatchNode runs fractionalCases in Node
+// (testdata/fractional.js) and on a Loop, and requires the same order.
+func TestFractionalDelaysMatchNode(t *testing.T) {
+	node := nodetest.Path(t)
+	var want []string
+	for _, durations := range fractionalCases {
+		synctest.Test(t, func(t *testing.T) {
+			l := timers.Loop{Logger: slog.New(slog.DiscardHandler)} // the overflow warning
+			var order []string
+			for k, ms := range durations {
+				l.SetTimeout(func() { order = append(order, strconv.Itoa(k)) }, time.Duration(ms*float64(time.Millisecond)))
+			}
+			if err := l.Run(t.Context()); err != nil {
+				t.Fatalf("Run() = %v", err)
+			}
+			want = append(want, strings.Join(order, ","))
+		})
+	}
+	input, err := json.Marshal(fractionalCases)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.CommandContext(t.Context(), node, "testdata/fractional.js")
+	cmd.Stdin = bytes.NewReader(input)
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("node testdata/fractional.js: %v", err)
+	}
+	got := strings.Split(strings.TrimSuffix(string(out), "\n"), "\n")
+	if diff := cmp.Diff(got, want); diff != "" {
+		t.Fatalf("order of each case's timeouts (-node +loop):\n%s\ncases (ms): %v", diff, fractionalCases)
 	}
 }

@@ -2,14 +2,63 @@ package timers
 
 import "time"
 
-// A timerList holds the active timers of one duration in the order they
-// were (re)armed, which is also the order of their deadlines: Node's
-// per-duration TimersList. Only its head can be due.
+// A timerList holds the active timers of one duration, in whole
+// milliseconds, in the order they were (re)armed, which is also the order of
+// their deadlines: Node's per-duration TimersList. Only its head can be due.
 type timerList struct {
-	d          time.Duration
+	d          int64 // the duration in ns: ms whole milliseconds
+	ms         uint32
 	head, tail *Timer
 	expiry     int64 // heap key: the head's deadline, or earlier (stale after a removal)
 	index      int   // position in the loop's heap, -1 when not in it
+}
+
+// shrinkAbove is the size above which the loop's map of lists and heap are
+// rebuilt smaller once three quarters of their peak have gone, so that
+// memory follows the timers armed now, not the most ever armed; smaller
+// ones are kept for reuse.
+const shrinkAbove = 64
+
+// newList returns an empty list for ms milliseconds, registered in l.lists
+// (not yet in the heap). l.mu must be held.
+func (l *Loop) newList(ms uint32) *timerList {
+	ls := l.spareList
+	if ls != nil {
+		l.spareList = nil
+	} else {
+		ls = new(timerList)
+	}
+	*ls = timerList{d: int64(ms) * int64(time.Millisecond), ms: ms, index: -1}
+	if l.lists == nil {
+		l.lists = make(map[uint32]*timerList)
+	}
+	l.lists[ms] = ls
+	l.listsPeak = max(l.listsPeak, len(l.lists))
+	return ls
+}
+
+// dropList forgets an empty list, keeping it as the spare for the next
+// newList. A map never shrinks and a slice keeps its capacity, so once the
+// lists fall to a quarter of their peak, the map is rebuilt from the heap
+// (which holds the same lists) and the heap is copied to a smaller array.
+// l.mu must be held.
+func (l *Loop) dropList(ls *timerList) {
+	if ls.index >= 0 {
+		l.heap.removeAt(ls.index)
+	}
+	delete(l.lists, ls.ms)
+	ls.head, ls.tail = nil, nil
+	l.spareList = ls
+	if n := len(l.lists); l.listsPeak > shrinkAbove && n < l.listsPeak/4 {
+		lists := make(map[uint32]*timerList, n)
+		for _, ls := range l.heap {
+			lists[ls.ms] = ls
+		}
+		l.lists, l.listsPeak = lists, n
+	}
+	if n := len(l.heap); cap(l.heap) > shrinkAbove && n < cap(l.heap)/4 {
+		l.heap = append(make(listHeap, 0, 2*n), l.heap...)
+	}
 }
 
 func (ls *timerList) append(t *Timer) {

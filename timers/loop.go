@@ -2,6 +2,7 @@ package timers
 
 import (
 	"context"
+	"log/slog"
 	"math"
 	"sync"
 	"sync/atomic"
@@ -23,8 +24,9 @@ import (
 // does after each callback since v11. What is scheduled before Run plays the
 // part of Node's main script: its ticks and microtasks run first.
 //
-// The zero Loop is ready to use. Every method is safe to call from any
-// goroutine; callbacks need no locks, since they never run concurrently.
+// The zero Loop is ready to use; Logger is its one setting. Every method is
+// safe to call from any goroutine; callbacks need no locks, since they never
+// run concurrently.
 // Run returns when nothing that keeps the loop alive remains: a ref'd timer,
 // an immediate, a tick or microtask, a Post not yet run, or a Hold.
 //
@@ -33,14 +35,21 @@ import (
 // goroutine while callbacks run counts from there too. While the loop waits,
 // and before Run, timers count from the current time.
 type Loop struct {
+	// Logger receives Node's TimeoutOverflowWarning (see SetTimeout); nil
+	// means slog.Default(). slog.New(slog.DiscardHandler) silences it. It
+	// must not be changed after first use.
+	Logger *slog.Logger
+
 	mu    sync.Mutex
 	epoch time.Time // zero of the loop clock, set at first use
 	now   int64     // cached loop clock, ns since epoch
 	seq   uint64    // arming order of timers, for ties
 
-	lists     map[time.Duration]*timerList
+	lists     map[uint32]*timerList // by duration in whole ms
+	listsPeak int                   // the most lists since lists was made
 	heap      listHeap
-	refTimers int // active timers that keep the loop alive
+	spareList *timerList // the last list dropped, for the next one needed
+	refTimers int        // active timers that keep the loop alive
 
 	immediates, immSpare []*Immediate // cleared ones are skipped when run
 	liveImmediates       int          // not yet run nor cleared
@@ -55,11 +64,17 @@ type Loop struct {
 	timer                     *time.Timer   // the one OS timer, owned by Run
 }
 
+func (l *Loop) logger() *slog.Logger {
+	if l.Logger != nil {
+		return l.Logger
+	}
+	return slog.Default()
+}
+
 // lazyInit prepares the zero Loop. l.mu must be held.
 func (l *Loop) lazyInit() {
 	if l.wake == nil {
 		l.epoch = time.Now()
-		l.lists = make(map[time.Duration]*timerList)
 		l.wake = make(chan struct{}, 1)
 	}
 }

@@ -1,9 +1,11 @@
 package timers_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"testing"
 	"testing/synctest"
@@ -341,6 +343,60 @@ func TestDelayCoercion(t *testing.T) {
 		run(t, &l)
 		want := []string{"-1s@1ms", "0s@1ms", "1µs@1ms", "596h31m23.648000001s@1ms"}
 		r.expect(t, "trace", want...)
+	})
+}
+
+// Durations count in whole milliseconds, as in Node: 1.8ms and 1.1ms are
+// 1ms timeouts, in the 1ms list, so the four run in the order set (Node's
+// own order, checked against Node by TestFractionalDelaysMatchNode), and
+// 2.9ms runs with the 2ms timeout.
+func TestDelayTruncatesToMilliseconds(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var l timers.Loop
+		r := newRecorder()
+		for _, d := range []time.Duration{2900 * time.Microsecond, time.Millisecond, 1800 * time.Microsecond,
+			1100 * time.Microsecond, time.Millisecond, 2 * time.Millisecond} {
+			l.SetTimeout(r.at(fmt.Sprint(d)), d)
+		}
+		iv := 0
+		var tm *timers.Timer
+		tm = l.SetInterval(func() {
+			r.at("interval 1.5ms")()
+			if iv++; iv == 2 {
+				tm.Clear()
+			}
+		}, 1500*time.Microsecond)
+		run(t, &l)
+		want := []string{"1ms@1ms", "1.8ms@1ms", "1.1ms@1ms", "1ms@1ms", "interval 1.5ms@1ms",
+			"2.9ms@2ms", "2ms@2ms", "interval 1.5ms@2ms"}
+		r.expect(t, "trace", want...)
+	})
+}
+
+// A duration past Node's TIMEOUT_MAX (2³¹−1 ms, under 25 days) runs after
+// 1ms with Node's TimeoutOverflowWarning, through the Loop's Logger: in Go
+// 30*24*time.Hour is an easy mistake. Below 1ms there is no warning.
+func TestOverflowWarning(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var logged bytes.Buffer
+		l := timers.Loop{Logger: slog.New(slog.NewTextHandler(&logged, &slog.HandlerOptions{
+			ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
+				if a.Key == slog.TimeKey {
+					return slog.Attr{}
+				}
+				return a
+			},
+		}))}
+		r := newRecorder()
+		l.SetTimeout(r.at("month"), 30*24*time.Hour)
+		l.SetInterval(func() {}, -time.Second).Clear()
+		l.SetTimeout(r.at("max"), (1<<31-1)*time.Millisecond).Unref()
+		run(t, &l)
+		r.expect(t, "trace", "month@1ms")
+		want := `level=WARN msg="timers: TimeoutOverflowWarning: duration does not fit into a 32-bit signed integer of milliseconds; set to 1ms" duration=720h0m0s` + "\n"
+		if diff := cmp.Diff(want, logged.String()); diff != "" {
+			t.Fatalf("log (-want +got):\n%s", diff)
+		}
 	})
 }
 

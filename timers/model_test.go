@@ -17,6 +17,7 @@ import (
 type action struct {
 	Kind   string // none timeout interval immediate tick micro clear refresh unref
 	D      int    // timeout, interval: milliseconds
+	Micros int    // timeout, interval: and microseconds, which count for nothing
 	Runs   int    // interval: it clears itself after this many runs
 	Target int    // clear, refresh, unref: which timer, by creation index
 }
@@ -75,7 +76,8 @@ func (sc *script) do(a action) {
 	switch a.Kind {
 	case "timeout", "interval":
 		idx := new(int)
-		*idx = sc.s.setTimer(sc.callback(name, idx, a.Runs), time.Duration(a.D)*time.Millisecond, a.Kind == "interval")
+		d := time.Duration(a.D)*time.Millisecond + time.Duration(a.Micros)*time.Microsecond
+		*idx = sc.s.setTimer(sc.callback(name, idx, a.Runs), d, a.Kind == "interval")
 		sc.timers++
 	case "immediate":
 		sc.s.setImmediate(sc.callback(name, nil, 0))
@@ -98,6 +100,7 @@ var genAction = rapid.Custom(func(t *rapid.T) action {
 	return action{
 		Kind:   kind,
 		D:      rapid.SampledFrom([]int{0, 1, 2, 3, 5, 10}).Draw(t, "d"),
+		Micros: rapid.SampledFrom([]int{0, 0, 1, 500, 999}).Draw(t, "micros"),
 		Runs:   rapid.IntRange(1, 4).Draw(t, "runs"),
 		Target: rapid.IntRange(0, 20).Draw(t, "target"),
 	}
@@ -178,11 +181,9 @@ type modelTimer struct {
 	active, interval, cleared, unrefd bool
 }
 
+// coerce counts d as Node does: in whole milliseconds, at least 1.
 func coerce(d time.Duration) time.Duration {
-	if d < time.Millisecond {
-		return time.Millisecond
-	}
-	return d
+	return max(d.Truncate(time.Millisecond), time.Millisecond)
 }
 
 func (m *model) arm(t *modelTimer, start time.Duration) {

@@ -10,13 +10,13 @@ import (
 // of its duration, so arming, moving and clearing it allocate nothing.
 type Timer struct {
 	prev, next *Timer
-	list       *timerList // its duration's list; kept after it fires, for Refresh
+	list       *timerList // the list it is in while active
 	loop       *Loop
-	fn         func()
+	fn         func() // nil once cleared
 	start      int64  // loop clock when (re)armed
 	seq        uint64 // arming order, for ties
+	msTouched  uint32 // atomic: the duration in ms << 1, | 1 when touched
 	state      uint8  // guarded by loop.mu
-	touched    atomic.Uint32
 }
 
 // Timer states (bits).
@@ -30,45 +30,56 @@ const (
 // maxDelay is Node's TIMEOUT_MAX, 2³¹−1 ms.
 const maxDelay = (1<<31 - 1) * time.Millisecond
 
-// delay coerces d the way Node does: outside [1ms, 2³¹−1 ms], it is 1ms.
-// (Node measures in whole milliseconds at 1ms resolution; nodekit keeps the
-// nanoseconds of a valid d.)
-func delay(d time.Duration) time.Duration {
-	if d < time.Millisecond || d > maxDelay {
-		return time.Millisecond
+// millis returns d in whole milliseconds, as Node counts it: truncated, and
+// 1 when below 1ms or above TIMEOUT_MAX, then with Node's
+// TimeoutOverflowWarning.
+func (l *Loop) millis(d time.Duration) uint32 {
+	switch {
+	case d < time.Millisecond:
+		return 1
+	case d > maxDelay:
+		l.logger().Warn("timers: TimeoutOverflowWarning: duration does not fit into a 32-bit signed integer of milliseconds; set to 1ms",
+			"duration", d)
+		return 1
 	}
-	return d
+	return uint32(d / time.Millisecond)
 }
 
-// SetTimeout schedules fn to run once, d from now: Node's setTimeout. A d
-// below 1ms or above 2³¹−1 ms becomes 1ms, as in Node. Timers due at the
-// same instant run in the order they were set.
+// SetTimeout schedules fn to run once, d from now: Node's setTimeout. Like
+// Node, it counts whole milliseconds: d is truncated to the millisecond, and
+// one below 1ms or above 2³¹−1 ms (about 24.8 days) becomes 1ms, the latter
+// with a warning through the Loop's Logger. Timers due at the same instant
+// run in the order they were set.
 func (l *Loop) SetTimeout(fn func(), d time.Duration) *Timer {
 	return l.setTimer(fn, d, 0)
 }
 
 // SetInterval schedules fn to run every d until the timer is cleared:
-// Node's setInterval. The next run is d after the previous one began.
+// Node's setInterval. The next run is d after the previous one began. d
+// counts as SetTimeout's does.
 func (l *Loop) SetInterval(fn func(), d time.Duration) *Timer {
 	return l.setTimer(fn, d, interval)
 }
 
 func (l *Loop) setTimer(fn func(), d time.Duration, kind uint8) *Timer {
 	mustCallback(fn)
-	t := &Timer{loop: l, fn: fn, state: kind}
+	t := &Timer{loop: l, fn: fn, state: kind, msTouched: l.millis(d) << 1}
 	l.mu.Lock()
-	l.arm(t, delay(d), l.clock())
+	l.arm(t, l.clock())
 	l.mu.Unlock()
 	return t
 }
 
-// arm puts t at the end of the list of duration d, armed at start. l.mu
+// ms returns the timer's duration in whole milliseconds.
+func (t *Timer) ms() uint32 { return atomic.LoadUint32(&t.msTouched) >> 1 }
+
+// arm puts t at the end of the list of its duration, armed at start. l.mu
 // must be held.
-func (l *Loop) arm(t *Timer, d time.Duration, start int64) {
-	ls := l.lists[d]
+func (l *Loop) arm(t *Timer, start int64) {
+	ms := t.ms()
+	ls := l.lists[ms]
 	if ls == nil {
-		ls = &timerList{d: d, index: -1}
-		l.lists[d] = ls
+		ls = l.newList(ms)
 	}
 	l.seq++
 	t.start, t.seq = start, l.seq
@@ -78,7 +89,7 @@ func (l *Loop) arm(t *Timer, d time.Duration, start int64) {
 	}
 	ls.append(t)
 	if ls.index < 0 {
-		ls.expiry = start + int64(d)
+		ls.expiry = start + ls.d
 		l.heap.push(ls)
 		if ls.expiry < l.wakeAt {
 			l.wakeUp()
@@ -90,22 +101,13 @@ func (l *Loop) arm(t *Timer, d time.Duration, start int64) {
 func (l *Loop) disarm(t *Timer) {
 	ls := t.list
 	ls.remove(t)
+	t.list = nil
 	t.state &^= active
 	if t.state&unref == 0 {
 		l.refTimers--
 	}
 	if ls.head == nil {
 		l.dropList(ls)
-	}
-}
-
-// dropList forgets an empty list. l.mu must be held.
-func (l *Loop) dropList(ls *timerList) {
-	if ls.index >= 0 {
-		l.heap.removeAt(ls.index)
-	}
-	if l.lists[ls.d] == ls {
-		delete(l.lists, ls.d)
 	}
 }
 
@@ -120,6 +122,7 @@ func (t *Timer) Clear() {
 		l.wakeUp() // the loop may have nothing left to wait for
 	}
 	t.state |= cleared
+	t.fn = nil // as Node drops _onTimeout: a kept handle keeps no callback
 	l.mu.Unlock()
 }
 
@@ -139,7 +142,7 @@ func (t *Timer) Refresh() {
 			if t.state&active != 0 {
 				l.disarm(t)
 			}
-			l.arm(t, t.list.d, now)
+			l.arm(t, now)
 		}
 	}
 	l.mu.Unlock()
@@ -150,7 +153,11 @@ func (t *Timer) Refresh() {
 // due and finds it touched, it starts over with its full duration instead of
 // running. A timer touched at least once every d never runs; one left alone
 // runs between d and 2d after the last touch. It costs one atomic store.
-func (t *Timer) Touch() { t.touched.Store(1) }
+func (t *Timer) Touch() {
+	if atomic.LoadUint32(&t.msTouched)&1 == 0 { // spare the cache line when already touched
+		atomic.OrUint32(&t.msTouched, 1)
+	}
+}
 
 // Ref makes the timer keep the loop alive, as timers do by default.
 func (t *Timer) Ref() { t.setRef(true) }
@@ -192,32 +199,32 @@ func (l *Loop) runTimers() {
 			l.dropList(ls)
 			continue
 		}
-		if due := t.start + int64(ls.d); due != ls.expiry {
+		if due := t.start + ls.d; due != ls.expiry {
 			ls.expiry = due // the key was stale: the head changed
 			l.heap.fix(0)
 			continue
 		}
-		l.fire(ls, t)
+		l.fire(t)
 	}
 	l.mu.Unlock()
 }
 
-// fire runs the due timer t, the head of ls. l.mu is held on entry and on
-// return, and released around the callback.
-func (l *Loop) fire(ls *timerList, t *Timer) {
+// fire runs the due timer t. l.mu is held on entry and on return, and
+// released around the callback.
+func (l *Loop) fire(t *Timer) {
 	l.disarm(t)
-	if t.touched.Swap(0) != 0 {
-		l.arm(t, ls.d, l.now) // activity since it was armed: start over
+	if atomic.AndUint32(&t.msTouched, ^uint32(1))&1 != 0 {
+		l.arm(t, l.now) // activity since it was armed: start over
 		return
 	}
-	start := l.now
+	start, fn := l.now, t.fn
 	l.mu.Unlock()
-	l.call(t.fn)
+	l.call(fn)
 	l.mu.Lock()
 	if t.state&(interval|cleared) == interval {
 		if t.state&active != 0 { // refreshed by its own callback
 			l.disarm(t)
 		}
-		l.arm(t, ls.d, start) // Node re-inserts with the start taken before
+		l.arm(t, start) // Node re-inserts with the start taken before
 	}
 }

@@ -3,8 +3,9 @@
 // stdin, where a script is {"Main": [action...], "Later": [action...]} as in
 // model_test.go, runs every script at once on Node's one event loop, and
 // prints each one's trace (callback names, one per line) followed by "--".
-// Durations are multiples of the quantum, so that every order the test
-// compares is decided by Node's phases, not by timing jitter.
+// Durations are multiples of the quantum (plus fractions of a millisecond,
+// which Node truncates), so that every order the test compares is decided by
+// Node's phases, not by timing jitter.
 'use strict';
 
 function runScript(sc, quantum, out) {
@@ -30,7 +31,8 @@ function runScript(sc, quantum, out) {
         const self = {};
         const fn = callback(name, self, a.Runs);
         const set = a.Kind === 'interval' ? setInterval : setTimeout;
-        self.i = timers.push(set(fn, a.D * quantum)) - 1;
+        // Micros are fractions of a millisecond, which Node truncates.
+        self.i = timers.push(set(fn, a.D * quantum + a.Micros / 1000)) - 1;
         break;
       }
       case 'immediate': setImmediate(callback(name, null, 0)); break;
