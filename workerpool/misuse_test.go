@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"strings"
 	"testing"
 	"testing/synctest"
@@ -163,5 +164,46 @@ func TestOnDoneTargetFails(t *testing.T) {
 			t.Errorf("hold released %d times, want 1", refusing.released)
 		}
 		p.Shutdown(t.Context())
+	})
+}
+
+// goexitLoop is an OnDone target whose Post calls runtime.Goexit, as a
+// test's fake loop calling t.FailNow would.
+type goexitLoop struct{ released int }
+
+func (l *goexitLoop) Post(func()) error { runtime.Goexit(); return nil }
+func (l *goexitLoop) Hold() func()      { return func() { l.released++ } }
+
+// A target whose Post calls runtime.Goexit takes the posting worker with
+// it, but not the task's other callbacks: they are still posted, the hold
+// is released, the refusal logged, and the worker replaced.
+func TestOnDoneTargetGoexits(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var logs bytes.Buffer
+		p := &workerpool.Pool{Size: 1, Logger: slog.New(slog.NewTextHandler(&logs, nil))}
+		release := make(chan struct{})
+		task := workerpool.Go(t.Context(), p, func(context.Context) (int, error) { <-release; return 1, nil })
+		bad := new(goexitLoop)
+		task.OnDone(bad, func(int, error) { t.Error("a callback ran that Post never took") })
+		var good fakeLoop
+		task.OnDone(&good, func(int, error) {})
+		close(release)
+		if v, err := task.Wait(t.Context()); v != 1 || err != nil {
+			t.Fatalf("Wait() = %v, %v; want 1, nil", v, err)
+		}
+		synctest.Wait()
+		if len(good.fns) != 1 || bad.released != 1 {
+			t.Errorf("%d posts to the good target (want 1), %d releases of the bad one's hold (want 1)", len(good.fns), bad.released)
+		}
+		if !strings.Contains(logs.String(), "Goexit") {
+			t.Errorf("logs %q: want the Goexit refusal", logs.String())
+		}
+		next := workerpool.Go(t.Context(), p, func(context.Context) (int, error) { return 2, nil })
+		if v, err := next.Wait(t.Context()); v != 2 || err != nil {
+			t.Fatalf("the next task: Wait() = %v, %v; want 2, nil", v, err)
+		}
+		if err := p.Shutdown(t.Context()); err != nil {
+			t.Fatalf("Shutdown() = %v", err)
+		}
 	})
 }

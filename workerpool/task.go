@@ -142,8 +142,22 @@ func (t *Task[T]) finish(v T, err error) {
 	t.hooks = nil
 	t.mu.Unlock()
 	t.wg.Done()
-	for _, h := range hooks {
-		h()
+	runHooks(hooks)
+}
+
+// runHooks runs the OnDone posts. If one does not return (its target's Post
+// called runtime.Goexit, which takes this goroutine with it), the deferred
+// call runs the others: one target's failure must not cost another its
+// callback.
+func runHooks(hooks []func()) {
+	i := 0
+	defer func() {
+		if i < len(hooks) {
+			runHooks(hooks[i+1:])
+		}
+	}()
+	for ; i < len(hooks); i++ {
+		hooks[i]()
 	}
 }
 
@@ -216,13 +230,15 @@ type Poster interface {
 // already ended, fn is posted at once. A nil target or fn panics.
 //
 // If target refuses the callback — its Post returns an error, as a closed
-// *timers.Loop does with timers.ErrClosed, or panics — fn never runs:
-// OnDone releases its hold on target and logs the refusal through the
-// pool's Logger at level Error, with Post's error (a *PanicError with the
-// stack for a panic) and the task's own error. The worker goes on with the
-// next task, and the result stays available from Wait. Nothing is retried
-// and nothing runs fn off the loop, which would break the loop's promise
-// that its callbacks run on one goroutine.
+// *timers.Loop does with timers.ErrClosed, or panics, or calls
+// runtime.Goexit — fn never runs: OnDone releases its hold on target and
+// logs the refusal through the pool's Logger at level Error, with Post's
+// error (a *PanicError with the stack for a panic, ErrGoexit for a Goexit)
+// and the task's own error. The worker goes on with the next task (one
+// replaced after a Goexit), the task's other callbacks are still posted,
+// and the result stays available from Wait. Nothing is retried and nothing
+// runs fn off the loop, which would break the loop's promise that its
+// callbacks run on one goroutine.
 func (t *Task[T]) OnDone(target Poster, fn func(T, error)) {
 	if target == nil {
 		panic("workerpool: OnDone with a nil target")
@@ -234,41 +250,54 @@ func (t *Task[T]) OnDone(target Poster, fn func(T, error)) {
 	if h, ok := target.(interface{ Hold() func() }); ok {
 		release = h.Hold()
 	}
-	post := func() {
-		err := post(target, func() {
+	refused := func(err error) {
+		if release != nil {
+			release() // the loop refused the callback: it holds nothing for it
+		}
+		attrs := []any{"error", err, "task_error", t.err}
+		if pe, ok := err.(*PanicError); ok {
+			attrs = append(attrs, "stack", string(pe.Stack))
+		}
+		t.p.logger().Error("workerpool: OnDone callback refused by its target; it will not run", attrs...)
+	}
+	hook := func() {
+		post(target, func() {
 			if release != nil {
 				release()
 			}
 			fn(t.val, t.err)
-		})
-		if err != nil {
-			if release != nil {
-				release() // the loop refused the callback: it holds nothing for it
-			}
-			attrs := []any{"error", err, "task_error", t.err}
-			if pe, ok := err.(*PanicError); ok {
-				attrs = append(attrs, "stack", string(pe.Stack))
-			}
-			t.p.logger().Error("workerpool: OnDone callback refused by its target; it will not run", attrs...)
-		}
+		}, refused)
 	}
 	t.mu.Lock()
 	if !t.ended.Load() {
-		t.hooks = append(t.hooks, post)
+		t.hooks = append(t.hooks, hook)
 		t.mu.Unlock()
 		return
 	}
 	t.mu.Unlock()
-	post()
+	hook()
 }
 
 // post calls target.Post(fn), turning a panic into a *PanicError: a
-// misbehaving target must not take down the worker that posts to it.
-func post(target Poster, fn func()) (err error) {
+// misbehaving target must not take down the worker that posts to it. A
+// Post that calls runtime.Goexit cannot be stopped from ending the calling
+// goroutine, but it counts as a refusal too: refused is called with
+// ErrGoexit on the way out.
+func post(target Poster, fn func(), refused func(error)) {
+	returned := false
 	defer func() {
-		if v := recover(); v != nil {
-			err = panics.New(v)
+		if returned {
+			return
 		}
+		if v := recover(); v != nil {
+			refused(panics.New(v))
+			return
+		}
+		refused(ErrGoexit)
 	}()
-	return target.Post(fn)
+	err := target.Post(fn)
+	returned = true
+	if err != nil {
+		refused(err)
+	}
 }
