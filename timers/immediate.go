@@ -39,7 +39,7 @@ func (im *Immediate) Clear() {
 func (l *Loop) runImmediates() {
 	l.mu.Lock()
 	batch := l.immediates
-	l.immediates = l.immSpare[:0]
+	l.immediates, l.immSpare = l.immSpare[:0], nil
 	l.mu.Unlock()
 	for i, im := range batch {
 		batch[i] = nil
@@ -55,6 +55,6 @@ func (l *Loop) runImmediates() {
 		}
 	}
 	l.mu.Lock()
-	l.immSpare = batch[:0]
+	l.immSpare = spare(batch)
 	l.mu.Unlock()
 }

@@ -185,7 +185,7 @@ func (l *Loop) poll(ctx context.Context) (alive bool, err error) {
 		}
 	}
 	batch := l.posted
-	l.posted = l.postSpare[:0]
+	l.posted, l.postSpare = l.postSpare[:0], nil
 	l.mu.Unlock()
 
 	if l.queued.Load() > 0 { // ticks queued by other goroutines meanwhile
@@ -196,10 +196,23 @@ func (l *Loop) poll(ctx context.Context) (alive bool, err error) {
 		l.call(fn)
 	}
 	l.mu.Lock()
-	l.postSpare = batch[:0]
+	l.postSpare = spare(batch)
 	alive = l.aliveLocked()
 	l.mu.Unlock()
 	return alive, nil
+}
+
+// maxSpare is the largest batch array kept for the next batch: a larger one
+// came from a burst, and keeping it would keep the burst's memory.
+const maxSpare = 256
+
+// spare returns batch emptied, to hold the next batch, or nil when it is
+// too large to keep.
+func spare[T any](batch []T) []T {
+	if cap(batch) > maxSpare {
+		return nil
+	}
+	return batch[:0]
 }
 
 // mustCallback panics on a nil callback, a programmer error (Node throws

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/nodekit/nodekit/timers"
+	"pgregory.net/rapid"
 )
 
 // liveHeap returns the bytes of live heap objects, after two collections.
@@ -69,4 +70,114 @@ func TestTimerMemoryFollowsWork(t *testing.T) {
 			runtime.KeepAlive(ts)
 		})
 	}
+}
+
+// TestQueueMemoryFollowsBacklog runs a long stream of callbacks through each
+// of the loop's queues and requires its memory bounded by what is queued at
+// once: two interleaved chains of ticks (or of microtasks), where the queue
+// never empties but never holds more than two, weighed at the chains' last
+// step, while the loop runs; and a burst of immediates (or of posts) queued
+// at once, weighed once the loop is idle again.
+func TestQueueMemoryFollowsBacklog(t *testing.T) {
+	const n = 250_000
+	chains := func(queue func(*timers.Loop, func())) func(t *testing.T) {
+		return func(t *testing.T) {
+			var l timers.Loop
+			start := liveHeap()
+			var kept int64
+			for range 2 {
+				k := 0
+				var step func()
+				step = func() {
+					if k++; k < n {
+						queue(&l, step)
+					} else if kept == 0 {
+						kept = liveHeap() - start // the other chain's last step is queued
+					}
+				}
+				queue(&l, step)
+			}
+			if err := l.Run(t.Context()); err != nil {
+				t.Fatalf("Run() = %v", err)
+			}
+			t.Logf("%d KiB kept with one callback queued", kept>>10)
+			if kept > heapSlack {
+				t.Errorf("with one callback queued after %d, the loop keeps %d KiB, want at most %d KiB",
+					2*n, kept>>10, heapSlack>>10)
+			}
+		}
+	}
+	burst := func(queue func(*timers.Loop, func())) func(t *testing.T) {
+		return func(t *testing.T) {
+			var l timers.Loop
+			start := liveHeap()
+			for range n {
+				queue(&l, noop)
+			}
+			if err := l.Run(t.Context()); err != nil {
+				t.Fatalf("Run() = %v", err)
+			}
+			kept := liveHeap() - start
+			t.Logf("%d KiB kept once idle", kept>>10)
+			if kept > heapSlack {
+				t.Errorf("idle after a burst of %d, the loop keeps %d KiB, want at most %d KiB",
+					n, kept>>10, heapSlack>>10)
+			}
+			runtime.KeepAlive(&l)
+		}
+	}
+	t.Run("ticks", chains((*timers.Loop).NextTick))
+	t.Run("microtasks", chains((*timers.Loop).QueueMicrotask))
+	t.Run("immediates", burst(func(l *timers.Loop, fn func()) { l.SetImmediate(fn) }))
+	t.Run("posts", burst(func(l *timers.Loop, fn func()) {
+		if err := l.Post(fn); err != nil {
+			t.Fatalf("Post() = %v", err)
+		}
+	}))
+	t.Run("ticks burst", burst((*timers.Loop).NextTick))
+}
+
+// TestQueueOrderAcrossResizes checks that the tick and microtask queues stay
+// first in, first out while their rings grow and shrink: callbacks that each
+// queue a drawn number of others, tens to hundreds at once, must run in the
+// order they were queued.
+func TestQueueOrderAcrossResizes(t *testing.T) {
+	rapid.Check(t, func(rt *rapid.T) {
+		fanout := rapid.SliceOfN(rapid.IntRange(0, 70), 1, 200).Draw(rt, "fanout")
+		micro := rapid.Bool().Draw(rt, "microtasks")
+		var l timers.Loop
+		queue := l.NextTick
+		if micro {
+			queue = l.QueueMicrotask
+		}
+		var ran []int
+		queued := 0
+		var push func()
+		push = func() {
+			id := queued
+			queued++
+			queue(func() {
+				ran = append(ran, id)
+				if id < len(fanout) {
+					for range fanout[id] {
+						push()
+					}
+				}
+			})
+		}
+		for range 3 {
+			push()
+		}
+		if err := l.Run(t.Context()); err != nil {
+			rt.Fatalf("Run() = %v", err)
+		}
+		for i, id := range ran {
+			if id != i {
+				rt.Fatalf("callback %d ran in place %d (of %d)", id, i, len(ran))
+			}
+		}
+		if len(ran) != queued {
+			rt.Fatalf("%d callbacks ran, %d were queued", len(ran), queued)
+		}
+	})
 }

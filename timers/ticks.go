@@ -48,25 +48,46 @@ func (l *Loop) dequeue(q *fifo) func() {
 	return fn
 }
 
-// A fifo is a queue of callbacks that reuses its array.
+// A fifo is a queue of callbacks in a ring that doubles when full and halves
+// when a quarter full, so that its memory follows what is queued now, not
+// the most ever queued, nor (as a slice consumed from the front would) the
+// most ever passed through without the queue emptying.
 type fifo struct {
-	fns  []func()
-	head int
+	buf     []func() // its length is 0 or a power of two, at least fifoMin
+	head, n int
 }
 
-func (q *fifo) len() int { return len(q.fns) - q.head }
+// fifoMin is the smallest ring, kept when the queue empties.
+const fifoMin = 16
 
-func (q *fifo) push(fn func()) { q.fns = append(q.fns, fn) }
+func (q *fifo) len() int { return q.n }
+
+func (q *fifo) push(fn func()) {
+	if q.n == len(q.buf) {
+		q.resize(max(fifoMin, 2*len(q.buf)))
+	}
+	q.buf[(q.head+q.n)&(len(q.buf)-1)] = fn
+	q.n++
+}
 
 func (q *fifo) pop() func() {
-	if q.head == len(q.fns) {
+	if q.n == 0 {
 		return nil
 	}
-	fn := q.fns[q.head]
-	q.fns[q.head] = nil
-	q.head++
-	if q.head == len(q.fns) {
-		q.fns, q.head = q.fns[:0], 0
+	fn := q.buf[q.head]
+	q.buf[q.head] = nil
+	q.head = (q.head + 1) & (len(q.buf) - 1)
+	q.n--
+	if len(q.buf) > fifoMin && q.n < len(q.buf)/4 {
+		q.resize(len(q.buf) / 2)
 	}
 	return fn
+}
+
+// resize moves the queued callbacks, in order, to a new ring of size slots.
+func (q *fifo) resize(size int) {
+	buf := make([]func(), size)
+	k := copy(buf, q.buf[q.head:min(q.head+q.n, len(q.buf))])
+	copy(buf[k:q.n], q.buf)
+	q.buf, q.head = buf, 0
 }
