@@ -51,24 +51,33 @@ func BenchmarkSubmit(b *testing.B) {
 }
 
 func BenchmarkGo(b *testing.B) {
-	p := &workerpool.Pool{Size: 4}
-	fn := func(ctx context.Context) (int, error) { spin(ctx); return 1, nil }
-	tasks := make([]*workerpool.Task[int], 0, 1024)
-	b.ReportAllocs()
-	b.ResetTimer()
-	for range b.N {
-		tasks = append(tasks, workerpool.Go(context.Background(), p, fn))
-		if len(tasks) == cap(tasks) {
+	cancelled, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	for _, bc := range []struct {
+		name string
+		ctx  context.Context
+	}{{"ctx=Background", context.Background()}, {"ctx=WithCancel", cancelled}} {
+		b.Run(bc.name, func(b *testing.B) {
+			p := &workerpool.Pool{Size: 4}
+			fn := func(ctx context.Context) (int, error) { spin(ctx); return 1, nil }
+			tasks := make([]*workerpool.Task[int], 0, 1024)
+			b.ReportAllocs()
+			b.ResetTimer()
+			for range b.N {
+				tasks = append(tasks, workerpool.Go(bc.ctx, p, fn))
+				if len(tasks) == cap(tasks) {
+					for _, t := range tasks {
+						t.Wait(context.Background())
+					}
+					tasks = tasks[:0]
+				}
+			}
 			for _, t := range tasks {
 				t.Wait(context.Background())
 			}
-			tasks = tasks[:0]
-		}
+			p.Shutdown(context.Background())
+		})
 	}
-	for _, t := range tasks {
-		t.Wait(context.Background())
-	}
-	p.Shutdown(context.Background())
 }
 
 // BenchmarkChannelPool is the baseline: a buffered channel feeding four

@@ -56,7 +56,7 @@
 // context and Submit allocates nothing. Any other context is kept with its
 // task: for Submit a 24-byte allocation per task (48 bytes per queued task
 // instead of 24), for Go nothing more than the Task; and deriving the
-// context the task runs with costs five allocations (about 270 bytes,
+// context the task runs with costs five allocations (about 250 bytes,
 // garbage once the task ends) when it starts.
 //
 // # Panics

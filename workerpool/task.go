@@ -41,12 +41,12 @@ const (
 // ctx.Err(); fn runs with ctx, also cancelled when the pool stops hard
 // (Close, or a Shutdown whose context ends). On a closed pool the task ends
 // at once with ErrClosed; one that a hard stop takes off the queue ends with
-// ErrCanceled. A panic
-// in fn ends the task with a *PanicError, a runtime.Goexit with ErrGoexit.
+// ErrCanceled. A panic in fn ends the task with a *PanicError, a
+// runtime.Goexit with ErrGoexit.
 //
 // Go allocates one object, the Task; unless ctx is context.Background() or
 // context.TODO(), deriving fn's context from it costs five more when fn
-// starts (about 270 B, garbage once the task ends).
+// starts (about 250 B, garbage once the task ends).
 func Go[T any](ctx context.Context, p *Pool, fn func(context.Context) (T, error), opts ...Option) *Task[T] {
 	t := newTask(ctx, p, fn)
 	if err := p.submit(ctx, true, job{r: t, meta: slowIO(opts)}); err != nil {
@@ -162,7 +162,8 @@ func runHooks(hooks []func()) {
 }
 
 // Wait returns the task's value and error once it has ended, or ctx.Err()
-// if ctx ends first (the task goes on).
+// if ctx ends first (the task goes on). A task that has ended gives its
+// result even when ctx has ended too.
 func (t *Task[T]) Wait(ctx context.Context) (T, error) {
 	mustContext(ctx)
 	if t.ended.Load() {
@@ -176,6 +177,9 @@ func (t *Task[T]) Wait(ctx context.Context) (T, error) {
 	case <-t.Done():
 		return t.val, t.err
 	case <-ctx.Done():
+		if t.ended.Load() { // both were ready: the result wins, every time
+			return t.val, t.err
+		}
 		var zero T
 		return zero, ctx.Err()
 	}
