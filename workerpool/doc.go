@@ -30,9 +30,10 @@
 //     the SlowIO class, libuv's cap of slow work at half the workers.
 //
 // Misuse — a nil context, function, pool or OnDone target, a negative Size
-// or QueueSize, an unknown Option — panics at the call with a "workerpool: "
-// message, where libuv's uv_queue_work returns UV_EINVAL, not later on a
-// worker. A misconfigured Pool panics the same way at every use.
+// or QueueSize, an unknown Option — panics at the call, with the package
+// name as the message's prefix, where libuv's uv_queue_work returns
+// UV_EINVAL; never later on a worker. A misconfigured Pool panics the same
+// way at every use.
 //
 // # Contexts
 //

@@ -458,12 +458,13 @@ func (p *Pool) Resize(n int) {
 // accepting tasks at once (they get ErrClosed), lets the queued and running
 // tasks finish, and returns nil once the last worker has exited. If ctx
 // ends first, Shutdown does what Close does and returns ctx.Err(); the
-// queued tasks end with ErrCanceled wrapping ctx.Err(). An already-ended
-// ctx gives nil if the pool has already stopped, else ctx.Err(), every
-// time. Either way no goroutine of the pool remains when Shutdown returns.
-// If Close (or a Shutdown whose context ended) found tasks queued or
-// running, before or while this Shutdown waits, Shutdown returns ErrClosed
-// once the workers are gone: those tasks were not drained.
+// queued tasks end with ErrCanceled wrapping ctx.Err(). Either way no
+// goroutine of the pool remains when Shutdown returns. If Close (or a
+// Shutdown whose context ended) found tasks queued or running, before or
+// while this Shutdown waits, Shutdown returns ErrClosed once the workers
+// are gone: those tasks were not drained. An already-ended ctx gives the
+// same answer every time: the result above if the workers are already
+// gone, else ctx.Err().
 func (p *Pool) Shutdown(ctx context.Context) error {
 	mustContext(ctx)
 	p.init()
