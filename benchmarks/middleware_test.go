@@ -41,7 +41,7 @@ func onionLayers() []middleware.Middleware[*onionCtx] {
 	for i := range layers {
 		layers[i] = func(c *onionCtx, next middleware.Next) error {
 			c.n++
-			return next()
+			return next.Call()
 		}
 	}
 	return layers
@@ -72,8 +72,8 @@ func newOnionAlice(c *onionCtx) http.Handler {
 	return alice.New(ctors...).Then(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
 }
 
-// errNaiveNextTwice is the naive port's "next() called multiple times".
-var errNaiveNextTwice = errors.New("naive: next() called multiple times")
+// errNaiveNextTwice is the naive port's "next.Call() called multiple times".
+var errNaiveNextTwice = errors.New("naive: next.Call() called multiple times")
 
 // naiveCompose is koa-compose 4.2 (index.js) ported to Go as directly as the
 // language allows, the baseline a Go programmer gets by translating it:
@@ -82,7 +82,7 @@ var errNaiveNextTwice = errors.New("naive: next() called multiple times")
 //	  let index = -1
 //	  return dispatch(0)
 //	  function dispatch (i) {
-//	    if (i <= index) return Promise.reject(new Error('next() called multiple times'))
+//	    if (i <= index) return Promise.reject(new Error('next.Call() called multiple times'))
 //	    index = i
 //	    let fn = middleware[i]
 //	    if (i === middleware.length) fn = next
@@ -92,9 +92,10 @@ var errNaiveNextTwice = errors.New("naive: next() called multiple times")
 //	}
 //
 // Every call makes a dispatch closure capturing index, and every layer's next
-// is one more closure capturing i. Go's Next takes no arguments, so the
-// composed middleware's own next is called as next() rather than with the
-// context and a dispatch.
+// is one more closure capturing i, made a middleware.Next by NextFunc (which
+// itself allocates nothing). Go's Next takes no arguments, so the composed
+// middleware's own next is called as next.Call() rather than with the context
+// and a dispatch.
 func naiveCompose[C any](mw ...middleware.Middleware[C]) middleware.Middleware[C] {
 	return func(c C, next middleware.Next) error {
 		index := -1
@@ -105,16 +106,13 @@ func naiveCompose[C any](mw ...middleware.Middleware[C]) middleware.Middleware[C
 			}
 			index = i
 			if i == len(mw) {
-				if next == nil {
-					return nil
-				}
-				return next()
+				return next.Call() // the zero Next runs nothing
 			}
 			fn := mw[i]
 			if fn == nil {
 				return nil
 			}
-			return fn(c, func() error { return dispatch(i + 1) })
+			return fn(c, middleware.NextFunc(func() error { return dispatch(i + 1) }))
 		}
 		return dispatch(0)
 	}
@@ -130,7 +128,7 @@ func BenchmarkCompose10(b *testing.B) {
 		c := &onionCtx{}
 		b.ReportAllocs()
 		for b.Loop() {
-			if err := h(c, nil); err != nil {
+			if err := h(c, middleware.Next{}); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -140,7 +138,7 @@ func BenchmarkCompose10(b *testing.B) {
 		c := &onionCtx{}
 		b.ReportAllocs()
 		for b.Loop() {
-			if err := h(c, nil); err != nil {
+			if err := h(c, middleware.Next{}); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -223,28 +221,30 @@ var httpStacks = []struct {
 	{"echo", newHTTPEcho},
 }
 
-// newHTTPNodekit: middleware.Handler with 10 pass-through layers and a final
-// layer. The Context's ResponseWriter records the status and size.
+// newHTTPNodekit: a middleware.App with 10 pass-through layers and a final
+// layer. The Context's Writer records the status and size.
 func newHTTPNodekit(p *probe) http.Handler {
 	layers := make([]middleware.Middleware[*middleware.Context], 0, stackDepth+1)
 	layers = append(layers, func(c *middleware.Context, next middleware.Next) error {
 		p.layers++
-		err := next()
+		err := next.Call()
 		p.status, p.size = c.Status(), c.Size()
 		return err
 	})
 	for range stackDepth - 1 {
 		layers = append(layers, func(_ *middleware.Context, next middleware.Next) error {
 			p.layers++
-			return next()
+			return next.Call()
 		})
 	}
 	layers = append(layers, func(c *middleware.Context, _ middleware.Next) error {
-		c.W.WriteHeader(http.StatusOK)
-		_, err := c.W.Write(okBody)
+		c.Writer.WriteHeader(http.StatusOK)
+		_, err := c.Writer.Write(okBody)
 		return err
 	})
-	return middleware.Handler(layers...)
+	app := &middleware.App{}
+	app.Use(layers...)
+	return app
 }
 
 // statusWriter is the status-recording wrapper an alice user writes, since
@@ -427,7 +427,7 @@ func TestStacksServe(t *testing.T) {
 		} {
 			for call := range 2 {
 				c := &onionCtx{}
-				if err := s.h(c, nil); err != nil || c.n != stackDepth {
+				if err := s.h(c, middleware.Next{}); err != nil || c.n != stackDepth {
 					t.Errorf("lib=%s call %d: err %v, %d layers ran; want nil, %d", s.lib, call, err, c.n, stackDepth)
 				}
 			}
@@ -446,15 +446,15 @@ func TestStacksServe(t *testing.T) {
 	t.Run("Compose10 guard", func(t *testing.T) {
 		// The naive port really has koa-compose's guard, as nodekit does.
 		twice := func(_ *onionCtx, next middleware.Next) error {
-			if err := next(); err != nil {
+			if err := next.Call(); err != nil {
 				return err
 			}
-			return next()
+			return next.Call()
 		}
-		if err := naiveCompose(twice)(&onionCtx{}, nil); !errors.Is(err, errNaiveNextTwice) {
+		if err := naiveCompose(twice)(&onionCtx{}, middleware.Next{}); !errors.Is(err, errNaiveNextTwice) {
 			t.Errorf("naive: next twice = %v, want %v", err, errNaiveNextTwice)
 		}
-		if err := middleware.Compose(twice)(&onionCtx{}, nil); !errors.Is(err, middleware.ErrNextCalledMultipleTimes) {
+		if err := middleware.Compose(twice)(&onionCtx{}, middleware.Next{}); !errors.Is(err, middleware.ErrNextCalledMultipleTimes) {
 			t.Errorf("nodekit: next twice = %v, want %v", err, middleware.ErrNextCalledMultipleTimes)
 		}
 	})

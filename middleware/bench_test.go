@@ -15,14 +15,14 @@ func BenchmarkCompose10(b *testing.B) {
 	for i := range layers {
 		layers[i] = func(c *benchCtx, next middleware.Next) error {
 			c.n++
-			return next()
+			return next.Call()
 		}
 	}
 	h := middleware.Compose(layers...)
 	c := &benchCtx{}
 	b.ReportAllocs()
 	for b.Loop() {
-		if err := h(c, nil); err != nil {
+		if err := h(c, middleware.Next{}); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -38,11 +38,11 @@ func (w *sinkWriter) WriteHeader(int)             {}
 func BenchmarkApp10(b *testing.B) {
 	layers := make([]middleware.Middleware[*middleware.Context], 10)
 	for i := range layers {
-		layers[i] = func(c *middleware.Context, next middleware.Next) error { return next() }
+		layers[i] = func(c *middleware.Context, next middleware.Next) error { return next.Call() }
 	}
 	ok := []byte("OK")
-	app := middleware.Handler(append(layers, func(c *middleware.Context, _ middleware.Next) error {
-		_, err := c.W.Write(ok)
+	app := newApp(append(layers, func(c *middleware.Context, _ middleware.Next) error {
+		_, err := c.Writer.Write(ok)
 		return err
 	})...)
 	w := &sinkWriter{h: http.Header{}}

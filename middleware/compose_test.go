@@ -19,7 +19,7 @@ func (t *trace) add(s string) { *t = append(*t, s) }
 func layer[C any](t *trace, name string) middleware.Middleware[C] {
 	return func(_ C, next middleware.Next) error {
 		t.add(">" + name)
-		err := next()
+		err := next.Call()
 		t.add("<" + name)
 		return err
 	}
@@ -29,7 +29,7 @@ func TestComposeOnionOrder(t *testing.T) {
 	var got trace
 	h := middleware.Compose(layer[int](&got, "1"), layer[int](&got, "2"), layer[int](&got, "3"),
 		func(int, middleware.Next) error { got.add("final"); return nil })
-	if err := h(0, nil); err != nil {
+	if err := h(0, middleware.Next{}); err != nil {
 		t.Fatalf("composed() = %v", err)
 	}
 	want := trace{">1", ">2", ">3", "final", "<3", "<2", "<1"}
@@ -43,11 +43,11 @@ func TestComposeCalledTwice(t *testing.T) {
 	var tr trace
 	h := middleware.Compose(layer[*ctx](&tr, "1"), func(c *ctx, next middleware.Next) error {
 		c.arr.add("inner")
-		return next()
+		return next.Call()
 	})
 	c1, c2 := &ctx{}, &ctx{}
 	for _, c := range []*ctx{c1, c2} {
-		if err := h(c, nil); err != nil {
+		if err := h(c, middleware.Next{}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -57,11 +57,11 @@ func TestComposeCalledTwice(t *testing.T) {
 }
 
 func TestComposeZeroLayers(t *testing.T) {
-	if err := middleware.Compose[int]()(0, nil); err != nil {
+	if err := middleware.Compose[int]()(0, middleware.Next{}); err != nil {
 		t.Fatalf("Compose()() = %v, want nil", err)
 	}
 	called := false
-	err := middleware.Compose[int]()(0, func() error { called = true; return nil })
+	err := middleware.Compose[int]()(0, middleware.NextFunc(func() error { called = true; return nil }))
 	if err != nil || !called {
 		t.Fatalf("Compose() with next: err %v, next called %v", err, called)
 	}
@@ -79,11 +79,11 @@ func TestComposeNilLayerPanics(t *testing.T) {
 func TestComposeNextAtEnd(t *testing.T) {
 	called := false
 	h := middleware.Compose(func(_ int, next middleware.Next) error {
-		err := next() // the end of the stack: no-op
+		err := next.Call() // the end of the stack: no-op
 		called = true
 		return err
 	})
-	if err := h(0, nil); err != nil || !called {
+	if err := h(0, middleware.Next{}); err != nil || !called {
 		t.Fatalf("err %v, called %v", err, called)
 	}
 }
@@ -92,7 +92,7 @@ func TestComposeErrors(t *testing.T) {
 	boom := errors.New("boom")
 	t.Run("rejects on errors in middleware", func(t *testing.T) {
 		h := middleware.Compose(func(int, middleware.Next) error { return boom })
-		if err := h(0, nil); err != boom {
+		if err := h(0, middleware.Next{}); err != boom {
 			t.Fatalf("composed() = %v, want boom", err)
 		}
 	})
@@ -102,7 +102,7 @@ func TestComposeErrors(t *testing.T) {
 			func(_ int, next middleware.Next) error {
 				arr.add("1")
 				arr.add("6")
-				if err := next(); err != nil {
+				if err := next.Call(); err != nil {
 					arr.add("2")
 				} else {
 					arr.add("7")
@@ -115,7 +115,7 @@ func TestComposeErrors(t *testing.T) {
 				return boom
 			},
 		)
-		if err := h(0, nil); err != nil {
+		if err := h(0, middleware.Next{}); err != nil {
 			t.Fatalf("composed() = %v, want nil: the error was handled", err)
 		}
 		if diff := cmp.Diff(trace{"1", "6", "4", "2", "3"}, arr); diff != "" {
@@ -126,14 +126,14 @@ func TestComposeErrors(t *testing.T) {
 		replaced := errors.New("replaced")
 		h := middleware.Compose(
 			func(_ int, next middleware.Next) error {
-				if err := next(); errors.Is(err, boom) {
+				if err := next.Call(); errors.Is(err, boom) {
 					return fmt.Errorf("%w (was %v)", replaced, err)
 				}
 				return nil
 			},
 			func(int, middleware.Next) error { return boom },
 		)
-		if err := h(0, nil); !errors.Is(err, replaced) {
+		if err := h(0, middleware.Next{}); !errors.Is(err, replaced) {
 			t.Fatalf("composed() = %v, want the replacement", err)
 		}
 	})
@@ -143,21 +143,21 @@ func TestComposeKeepsContext(t *testing.T) {
 	type ctx struct{}
 	c := &ctx{}
 	check := func(c2 *ctx, next middleware.Next) error {
-		err := next()
+		err := next.Call()
 		if c2 != c {
 			t.Error("a layer got another context")
 		}
 		return err
 	}
-	if err := middleware.Compose(check, check, check)(c, nil); err != nil {
+	if err := middleware.Compose(check, check, check)(c, middleware.Next{}); err != nil {
 		t.Fatal(err)
 	}
 }
 
 func TestComposeWithNext(t *testing.T) {
 	called := false
-	h := middleware.Compose(func(_ int, next middleware.Next) error { return next() })
-	if err := h(0, func() error { called = true; return nil }); err != nil || !called {
+	h := middleware.Compose(func(_ int, next middleware.Next) error { return next.Call() })
+	if err := h(0, middleware.NextFunc(func() error { called = true; return nil })); err != nil || !called {
 		t.Fatalf("err %v, outer next called %v", err, called)
 	}
 }
@@ -167,11 +167,11 @@ func TestComposeNested(t *testing.T) {
 	step := func(n int) middleware.Middleware[int] {
 		return func(_ int, next middleware.Next) error {
 			called = append(called, n)
-			return next()
+			return next.Call()
 		}
 	}
 	h := middleware.Compose(middleware.Compose(step(1), step(2)), step(3))
-	if err := h(0, nil); err != nil {
+	if err := h(0, middleware.Next{}); err != nil {
 		t.Fatal(err)
 	}
 	if diff := cmp.Diff([]int{1, 2, 3}, called); diff != "" {
@@ -182,22 +182,22 @@ func TestComposeNested(t *testing.T) {
 func TestComposeNextCalledMultipleTimes(t *testing.T) {
 	var second error
 	h := middleware.Compose(func(_ int, next middleware.Next) error {
-		if err := next(); err != nil {
+		if err := next.Call(); err != nil {
 			return err
 		}
-		second = next()
+		second = next.Call()
 		return second
 	})
-	if err := h(0, nil); !errors.Is(err, middleware.ErrNextCalledMultipleTimes) {
+	if err := h(0, middleware.Next{}); !errors.Is(err, middleware.ErrNextCalledMultipleTimes) {
 		t.Fatalf("composed() = %v, want ErrNextCalledMultipleTimes", err)
 	}
 	// Downstream does not run again.
 	runs := 0
 	h = middleware.Compose(
-		func(_ int, next middleware.Next) error { next(); return next() },
+		func(_ int, next middleware.Next) error { next.Call(); return next.Call() },
 		func(int, middleware.Next) error { runs++; return nil },
 	)
-	if err := h(0, nil); !errors.Is(err, middleware.ErrNextCalledMultipleTimes) || runs != 1 {
+	if err := h(0, middleware.Next{}); !errors.Is(err, middleware.ErrNextCalledMultipleTimes) || runs != 1 {
 		t.Fatalf("composed() = %v, downstream ran %d times; want the error and 1", err, runs)
 	}
 }
@@ -207,7 +207,7 @@ func TestComposeShortCircuit(t *testing.T) {
 	h := middleware.Compose(layer[int](&got, "1"),
 		func(int, middleware.Next) error { got.add("stop"); return nil },
 		layer[int](&got, "never"))
-	if err := h(0, nil); err != nil {
+	if err := h(0, middleware.Next{}); err != nil {
 		t.Fatal(err)
 	}
 	if diff := cmp.Diff(trace{">1", "stop", "<1"}, got); diff != "" {
@@ -220,7 +220,7 @@ func TestComposeDoesNotKeepInput(t *testing.T) {
 	layers := []middleware.Middleware[int]{layer[int](&got, "a")}
 	h := middleware.Compose(layers...)
 	layers[0] = layer[int](&got, "b") // changing the caller's slice changes nothing
-	h(0, nil)
+	h(0, middleware.Next{})
 	if diff := cmp.Diff(trace{">a", "<a"}, got); diff != "" {
 		t.Fatalf("order (-want +got):\n%s", diff)
 	}
@@ -233,9 +233,9 @@ func TestComposePanicsPropagate(t *testing.T) {
 			t.Fatalf("recovered %v, want kaboom", p)
 		}
 		// The composed middleware stays usable.
-		if err := middleware.Compose(func(_ int, next middleware.Next) error { return next() })(0, nil); err != nil {
+		if err := middleware.Compose(func(_ int, next middleware.Next) error { return next.Call() })(0, middleware.Next{}); err != nil {
 			t.Fatal(err)
 		}
 	}()
-	h(0, nil)
+	h(0, middleware.Next{})
 }

@@ -1,64 +1,71 @@
 package middleware
 
 import (
-	"context"
 	"net/http"
-	"time"
 )
 
-// A Context is what the layers of an HTTP stack share about one request:
-// Koa's ctx. Handler makes one per request and reuses it afterwards, so
-// neither it nor anything taken from it may be kept after the request ends.
+// A Context is what the layers of an App share about one request: Koa's ctx.
+// The App takes one from a pool for each request and puts it back when the
+// request ends, as gin and echo do, so neither it nor anything taken from it
+// may be kept after the request ends (a Next kept from it is harmless: it
+// returns ErrNextAfterReturn).
 type Context struct {
-	// W is where layers write the response. It starts as Response(), which
-	// records the status and size; a layer may set it to a wrapper (to
-	// compress, say) for the layers after it, and should set it back.
-	W http.ResponseWriter
-	// R is the request. A layer may replace it for the layers after it, with
-	// R.WithContext for example.
-	R *http.Request
+	// Writer is where layers write the response. It starts as a writer that
+	// records the status and size (see Status) and runs the OnCommit hooks,
+	// and that http.NewResponseController sees through (Flush, deadlines,
+	// Hijack). A layer may set it to a wrapper (to compress, say) for the
+	// layers after it, and should set it back.
+	Writer http.ResponseWriter
+	// Request is the request. A layer may replace it for the layers after
+	// it, with Request.WithContext for example.
+	Request *http.Request
 
-	rtStart time.Time      // set by ResponseTime
-	run     *run[*Context] // the App's call state, pooled with the Context
-	rw      ResponseWriter
-	hooks   []func(*Context)
-	values  []value
+	rec    recorder       // the bottom of Writer
+	run    *run[*Context] // the App's call state, pooled with the Context
+	hooks  []func(*Context)
+	values []value
+	// A Mount layer is running (mounts > 0): a HandlerFunc it serves hands
+	// its error back in routeErr rather than answering it.
+	mounts   int
+	routeErr error
 }
 
 type value struct{ key, val any }
 
-// Response returns the status-recording writer at the bottom of W.
-func (c *Context) Response() *ResponseWriter { return &c.rw }
-
 // Status returns the status sent, or 0 while the response is not committed.
-func (c *Context) Status() int { return c.rw.status }
+func (c *Context) Status() int { return c.rec.status }
 
 // Size returns the number of body bytes written so far.
-func (c *Context) Size() int64 { return c.rw.size }
+func (c *Context) Size() int64 { return c.rec.size }
 
 // Committed reports whether the status and headers have been sent (or the
 // connection hijacked).
-func (c *Context) Committed() bool { return c.rw.Committed() }
-
-// Context returns the request's context.
-func (c *Context) Context() context.Context { return c.R.Context() }
+func (c *Context) Committed() bool { return c.rec.committed() }
 
 // FinalStatus returns the status the client gets if the stack returns err
-// from here: the one sent if the response is committed, else what Handler
-// answers err with (StatusOf). A logging layer uses it so that it reports the
-// status of an error it sees before the Handler turns it into a response.
+// from here: the one sent if the response is committed, else what the App
+// answers err with (200 for nil, the code of an *HTTPError or of any error
+// with a StatusCode() int method, else 500). A logging layer uses it so that
+// it reports the status of an error it sees before the App turns it into a
+// response.
 func (c *Context) FinalStatus(err error) int {
-	if c.rw.Committed() {
-		return c.rw.status
+	if c.rec.committed() {
+		return c.rec.status
 	}
-	return StatusOf(err)
+	return statusOf(err)
 }
 
 // OnCommit registers fn to run just before the status line and headers are
 // sent, when a header can still be set: the hooks run in reverse order of
-// registration, like deferred calls. Handler commits every response, so the
-// hooks run once per request, also when nothing was written.
-func (c *Context) OnCommit(fn func(*Context)) { c.hooks = append(c.hooks, fn) }
+// registration, like deferred calls. The App commits every response, error
+// responses included, so the hooks run once per request, also when nothing
+// was written. OnCommit panics if fn is nil.
+func (c *Context) OnCommit(fn func(*Context)) {
+	if fn == nil {
+		panic("middleware: OnCommit: nil function")
+	}
+	c.hooks = append(c.hooks, fn)
+}
 
 func (c *Context) runHooks() {
 	for len(c.hooks) > 0 {
@@ -106,15 +113,28 @@ func (k *Key[T]) Get(c *Context) (T, bool) {
 
 // reset prepares c for a request.
 func (c *Context) reset(w http.ResponseWriter, r *http.Request) {
-	c.rw = ResponseWriter{w: w, c: c}
-	c.W, c.R = &c.rw, r
+	c.rec = recorder{w: w, c: c}
+	c.Writer, c.Request = &c.rec, r
 }
 
-// clear drops the request's references, keeping the slices' capacity.
+// keepCap is the largest capacity of a Context's slices that survives a
+// request: one request that sets thousands of values must not make every
+// pooled Context hold that much for good.
+const keepCap = 64
+
+// clear drops the request's references, keeping the slices' capacity up to
+// keepCap.
 func (c *Context) clear() {
 	clear(c.values)
 	clear(c.hooks)
 	c.values, c.hooks = c.values[:0], c.hooks[:0]
-	c.rw = ResponseWriter{}
-	c.W, c.R = nil, nil
+	if cap(c.values) > keepCap {
+		c.values = nil
+	}
+	if cap(c.hooks) > keepCap {
+		c.hooks = nil
+	}
+	c.rec = recorder{}
+	c.Writer, c.Request = nil, nil
+	c.mounts, c.routeErr = 0, nil
 }

@@ -7,45 +7,47 @@ import (
 	"net/http"
 )
 
-// A ResponseWriter wraps an http.ResponseWriter and records what the layers
-// send: the status and the number of body bytes. The first Write, Flush or
+// A recorder wraps an http.ResponseWriter and records what the layers send:
+// the status and the number of body bytes. The first Write, Flush or
 // ReadFrom implies status 200, as net/http does; WriteHeader takes effect
 // once (later calls are ignored, 1xx informational headers aside). Unwrap
 // returns the wrapped writer, so http.ResponseController reaches its Flush,
-// deadlines and Hijack through the wrapper.
+// deadlines and Hijack through the recorder.
 //
-// A ResponseWriter is not safe for concurrent use, like the writer it wraps.
-type ResponseWriter struct {
+// The recorder at the bottom of a Context's Writer (c.rec) runs the OnCommit
+// hooks; a Wrap layer puts another one, without hooks, over the writer its
+// net/http middleware gives. Both lead a HandlerFunc to their Context.
+//
+// A recorder is not safe for concurrent use, like the writer it wraps.
+type recorder struct {
 	w        http.ResponseWriter
-	c        *Context // for the OnCommit hooks
+	c        *Context
 	status   int
 	size     int64
 	hijacked bool
 }
 
-// Header returns the header map that WriteHeader will send.
-func (w *ResponseWriter) Header() http.Header { return w.w.Header() }
+func (w *recorder) Header() http.Header { return w.w.Header() }
 
 // WriteHeader sends the status line and headers, once: a response has one
 // status. A 1xx informational status (but 101) is passed through and does
 // not commit the response, as in net/http.
-func (w *ResponseWriter) WriteHeader(code int) {
-	if w.Committed() {
+func (w *recorder) WriteHeader(code int) {
+	if w.committed() {
 		return
 	}
 	if code >= 100 && code <= 199 && code != http.StatusSwitchingProtocols {
 		w.w.WriteHeader(code)
 		return
 	}
-	if w.c != nil {
+	if w.c != nil && w == &w.c.rec {
 		w.c.runHooks()
 	}
 	w.status = code
 	w.w.WriteHeader(code)
 }
 
-// Write writes body bytes, sending status 200 first if none was sent.
-func (w *ResponseWriter) Write(b []byte) (int, error) {
+func (w *recorder) Write(b []byte) (int, error) {
 	w.commit()
 	n, err := w.w.Write(b)
 	w.size += int64(n)
@@ -53,7 +55,7 @@ func (w *ResponseWriter) Write(b []byte) (int, error) {
 }
 
 // WriteString writes s without copying it when the wrapped writer can.
-func (w *ResponseWriter) WriteString(s string) (int, error) {
+func (w *recorder) WriteString(s string) (int, error) {
 	w.commit()
 	n, err := io.WriteString(w.w, s)
 	w.size += int64(n)
@@ -61,8 +63,8 @@ func (w *ResponseWriter) WriteString(s string) (int, error) {
 }
 
 // ReadFrom copies r into the body (through the wrapped writer's ReadFrom when
-// it has one, which may use sendfile), sending status 200 first if needed.
-func (w *ResponseWriter) ReadFrom(r io.Reader) (int64, error) {
+// it has one, which may use sendfile).
+func (w *recorder) ReadFrom(r io.Reader) (int64, error) {
 	w.commit()
 	var n int64
 	var err error
@@ -78,20 +80,19 @@ func (w *ResponseWriter) ReadFrom(r io.Reader) (int64, error) {
 // writerOnly hides every method but Write, so io.Copy does not loop back.
 type writerOnly struct{ io.Writer }
 
-// Flush sends buffered data to the client, committing the response first.
-func (w *ResponseWriter) Flush() { _ = w.FlushError() }
+// Flush is http.Flusher's; it commits the response first.
+func (w *recorder) Flush() { _ = w.FlushError() }
 
 // FlushError is Flush reporting failure; http.ResponseController uses it.
-func (w *ResponseWriter) FlushError() error {
+func (w *recorder) FlushError() error {
 	w.commit()
 	return http.NewResponseController(w.w).Flush()
 }
 
 // Hijack takes over the connection (http.Hijacker), through the wrapped
-// writer's Hijack or its own Unwrap chain; it fails with
-// http.ErrNotSupported where the connection cannot be hijacked (HTTP/2).
-// After it, the response counts as committed with status 0.
-func (w *ResponseWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+// writer's Hijack or its own Unwrap chain. After it, the response counts as
+// committed with status 0.
+func (w *recorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	conn, buf, err := http.NewResponseController(w.w).Hijack()
 	if err == nil {
 		w.hijacked = true
@@ -100,20 +101,40 @@ func (w *ResponseWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 }
 
 // Unwrap returns the wrapped writer, for http.ResponseController.
-func (w *ResponseWriter) Unwrap() http.ResponseWriter { return w.w }
+func (w *recorder) Unwrap() http.ResponseWriter { return w.w }
 
-// Status returns the status sent, or 0 while the response is not committed.
-func (w *ResponseWriter) Status() int { return w.status }
+func (w *recorder) committed() bool { return w.status != 0 || w.hijacked }
 
-// Size returns the number of body bytes written so far.
-func (w *ResponseWriter) Size() int64 { return w.size }
-
-// Committed reports whether the status and headers have been sent (or the
-// connection hijacked), after which they cannot change.
-func (w *ResponseWriter) Committed() bool { return w.status != 0 || w.hijacked }
-
-func (w *ResponseWriter) commit() {
-	if !w.Committed() {
+func (w *recorder) commit() {
+	if !w.committed() {
 		w.WriteHeader(http.StatusOK)
+	}
+}
+
+// contextOf returns the Context whose recorder w is or wraps (through
+// Unwrap), or nil.
+func contextOf(w http.ResponseWriter) *Context {
+	for w != nil {
+		if rec, ok := w.(*recorder); ok {
+			return rec.c
+		}
+		u, ok := w.(interface{ Unwrap() http.ResponseWriter })
+		if !ok {
+			return nil
+		}
+		w = u.Unwrap()
+	}
+	return nil
+}
+
+// innermost returns the writer at the bottom of w's Unwrap chain: the one
+// net/http made, usually.
+func innermost(w http.ResponseWriter) http.ResponseWriter {
+	for {
+		u, ok := w.(interface{ Unwrap() http.ResponseWriter })
+		if !ok {
+			return w
+		}
+		w = u.Unwrap()
 	}
 }

@@ -71,24 +71,26 @@ func run(ctx context.Context, addr string, out io.Writer, listening func(string)
 func app(out io.Writer) *middleware.App {
 	// logger: Koa's README logs once the response is done.
 	logger := func(c *middleware.Context, next middleware.Next) error {
-		err := next()
-		fmt.Fprintf(out, "%s %s - %s\n", c.R.Method, c.R.URL, c.Response().Header().Get("X-Response-Time"))
+		err := next.Call()
+		fmt.Fprintf(out, "%s %s - %s\n", c.Request.Method, c.Request.URL, c.Writer.Header().Get("X-Response-Time"))
 		return err
 	}
 	say := func(name string) middleware.Middleware[*middleware.Context] {
 		return func(c *middleware.Context, next middleware.Next) error {
 			fmt.Fprintln(out, name, "before")
-			err := next()
+			err := next.Call()
 			fmt.Fprintln(out, name, "after")
 			return err
 		}
 	}
 	hello := func(c *middleware.Context, _ middleware.Next) error {
 		fmt.Fprintln(out, "handler")
-		_, err := io.WriteString(c.W, "Hello World")
+		_, err := io.WriteString(c.Writer, "Hello World")
 		return err
 	}
-	return middleware.Handler(logger, middleware.ResponseTime(), say("A"), say("B"), hello)
+	app := &middleware.App{}
+	app.Use(logger, middleware.ResponseTime(), say("A"), say("B"), hello)
+	return app
 }
 
 // lockedWriter serializes the lines of concurrent requests.
