@@ -465,3 +465,14 @@ func newApp(layers ...middleware.Middleware[*middleware.Context]) *middleware.Ap
 	app.Use(layers...)
 	return app
 }
+
+// newServer starts h on a loopback server, closed when the test ends.
+func newServer(t *testing.T, h http.Handler) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// discard returns a logger that drops everything.
+func discard() *slog.Logger { return slog.New(slog.DiscardHandler) }
