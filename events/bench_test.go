@@ -1,6 +1,7 @@
 package events_test
 
 import (
+	"context"
 	"fmt"
 	"testing"
 
@@ -86,5 +87,34 @@ func BenchmarkOnceEmit(b *testing.B) {
 	for b.Loop() {
 		e.Once("tick", fn)
 		e.Emit("tick", 1)
+	}
+}
+
+// BenchmarkOnSequence measures one value through an On sequence to a loop
+// one value behind: Emit, buffer, yield.
+func BenchmarkOnSequence(b *testing.B) {
+	var e events.Emitter[int]
+	ctx, cancel := context.WithCancel(b.Context())
+	defer cancel()
+	seq := events.On(ctx, &e, "tick")
+	e.Emit("tick", 0)
+	b.ReportAllocs()
+	for v := range seq {
+		if !b.Loop() {
+			break
+		}
+		e.Emit("tick", v+1)
+	}
+}
+
+// BenchmarkOnceChan measures registering a wait, emitting, and receiving.
+func BenchmarkOnceChan(b *testing.B) {
+	var e events.Emitter[int]
+	ctx := b.Context()
+	b.ReportAllocs()
+	for b.Loop() {
+		ch := events.OnceChan(ctx, &e, "tick")
+		e.Emit("tick", 1)
+		<-ch
 	}
 }

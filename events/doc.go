@@ -17,8 +17,12 @@
 //     [ErrorMonitor] listeners see every error first.
 //   - More than [DefaultMaxListeners] listeners on one event logs Node's
 //     "possible EventEmitter memory leak" warning through log/slog.
-//   - [Once] and [On] are the context-aware forms of Node's events.once and
-//     events.on; [Emitter.Changes] carries 'newListener' and 'removeListener'.
+//   - [Once], [OnceChan] and [On] are the context-aware forms of Node's
+//     events.once and events.on: they register when called (OnceChan and On
+//     before they return, so an Emit that follows on the same goroutine is
+//     caught), end with the emitter's "error" (as an error value, which
+//     handles it), and remove their listeners when they end, also when ctx
+//     ends. [Emitter.Changes] carries 'newListener' and 'removeListener'.
 //   - [Emitter.RemoveAll] with no names empties the emitter as Node's
 //     removeAllListeners() does: every event, then the change listeners
 //     themselves, each removal announced while 'removeListener' listeners
@@ -30,6 +34,17 @@
 // one Emitter has one payload type T, so an Emit passes one value, and the
 // change events live on their own emitter; event names are strings, and
 // [Emitter.EventNames] lists them in first-registration order.
+//
+// Where Node returns a promise or an async iterator, nodekit chooses Go's
+// forms. Once blocks; OnceChan returns a channel that receives one [Result],
+// like singleflight's DoChan, so that it can be registered first, awaited
+// later, and used in a select. On returns an iter.Seq2[T, error] whose last
+// pair carries the error that ended it (an "error" event or ctx.Err()), as
+// Node's loop throws, so a for-range loop reads like Node's for await. Its
+// buffer is a ring that grows and shrinks with the backlog, so a slow loop
+// holds what it has not read yet, never what went through. The sequence is
+// single-use, as Node's iterator is: a second loop after a break yields only
+// what was already buffered.
 //
 // Emit is built for speed: it takes no lock and writes no shared memory, so
 // emits on many goroutines scale with cores and cost no allocation.

@@ -368,3 +368,29 @@ func TestManyEventNames(t *testing.T) {
 }
 
 func name(i int) string { return "event-" + strconv.Itoa(i) }
+
+// Many event names, each added and then removed (a name per request, say):
+// the emitter's memory returns to where it started.
+func TestManyNamesMemory(t *testing.T) {
+	n := 100_000
+	if testing.Short() {
+		n = 10_000
+	}
+	var e events.Emitter[int]
+	e.On("keep", func(int) {})
+	before := heapInUse()
+	hs := make([]*events.Listener, n)
+	for i := range hs {
+		hs[i] = e.On(name(i), func(int) {})
+	}
+	for _, h := range hs {
+		e.Off(h)
+	}
+	hs = nil
+	if grown := int64(heapInUse()) - int64(before); grown > 64<<10 {
+		t.Fatalf("after %d names added and removed, the heap grew by %d KiB, want < 64 KiB", n, grown>>10)
+	}
+	if names := e.EventNames(); len(names) != 1 {
+		t.Fatalf("EventNames() = %d names, want 1", len(names))
+	}
+}

@@ -5,6 +5,7 @@ package events_test
 import (
 	"errors"
 	"io"
+	"runtime"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -110,5 +111,30 @@ func TestErrorMonitor(t *testing.T) {
 	want := calls{"monitor", "monitor", "error", "aEvent"}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Fatalf("calls (-want +got):\n%s", diff)
+	}
+}
+
+// A listener can leave by runtime.Goexit (what t.Fatal does): Emit holds no
+// lock and keeps no count, so the emitter stays usable, and a once listener
+// that left so was removed before it ran.
+func TestListenerGoexit(t *testing.T) {
+	var e events.Emitter[int]
+	once := 0
+	e.Once("x", func(int) { once++; runtime.Goexit() })
+	e.On("x", func(int) { runtime.Goexit() })
+	for range 2 {
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			e.Emit("x", 1)
+			t.Error("Emit returned after a listener called Goexit")
+		}()
+		<-done
+	}
+	e.On("y", func(int) { e.On("z", func(int) {}) })
+	e.Emit("y", 0)
+	if once != 1 || e.ListenerCount("x") != 1 || e.ListenerCount("z") != 1 {
+		t.Fatalf("once listener ran %d times, x has %d listeners, z %d; want 1, 1, 1",
+			once, e.ListenerCount("x"), e.ListenerCount("z"))
 	}
 }

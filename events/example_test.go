@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"runtime"
 	"strings"
 	"time"
 
@@ -116,41 +115,81 @@ func ExampleEmitter_Changes() {
 }
 
 func ExampleOnce() {
-	var e events.Emitter[string]
-	go func() {
-		for !e.Emit("ready", "db") { // until someone listens
-			runtime.Gosched()
+	var e events.Emitter[int]
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() { // a heartbeat, emitted on another goroutine
+		for i := 1; ; i++ {
+			select {
+			case <-stop:
+				return
+			case <-time.After(time.Millisecond):
+				e.Emit("beat", i)
+			}
 		}
 	}()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	v, err := events.Once(ctx, &e, "ready")
-	fmt.Println(v, err, e.ListenerCount("ready"))
+	// Once waits for the next beat, whenever it comes.
+	n, err := events.Once(ctx, &e, "beat")
+	fmt.Println(n > 0, err, e.ListenerCount("beat"))
 	// Output:
-	// db <nil> 0
+	// true <nil> 0
+}
+
+// Node's `const p = once(server, 'listening'); start(); await p`: register
+// first, then start what emits, then wait.
+func ExampleOnceChan() {
+	var server events.Emitter[string]
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	listening := events.OnceChan(ctx, &server, "listening") // listening from here
+	go server.Emit("listening", "127.0.0.1:8080")           // may come at once
+	r := <-listening
+	fmt.Println(r.Value, r.Err)
+	// Output:
+	// 127.0.0.1:8080 <nil>
 }
 
 func ExampleOn() {
 	var e events.Emitter[int]
-	go func() {
-		for !e.Emit("n", 1) { // until the loop listens
-			runtime.Gosched()
-		}
-		e.Emit("n", 2) // buffered until the loop takes them
-		e.Emit("n", 3)
-	}()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	sum := 0
-	for v := range events.On(ctx, &e, "n") {
-		sum += v
-		if v == 3 {
-			break
+	values := events.On(ctx, &e, "data", "end") // listening from here; "end" ends it
+	go func() {
+		for i := 1; i <= 3; i++ {
+			e.Emit("data", i) // buffered until the loop takes them
 		}
+		e.Emit("end", 0)
+	}()
+	sum := 0
+	for v, err := range values {
+		if err != nil {
+			fmt.Println("error:", err)
+			return
+		}
+		sum += v
 	}
-	fmt.Println(sum, e.ListenerCount("n"))
+	fmt.Println(sum, e.ListenerCount("data"))
 	// Output:
 	// 6 0
+}
+
+// An "error" event ends the loop: the values emitted before it come first,
+// then the error as the last pair.
+func ExampleOn_error() {
+	var e events.Emitter[error]
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	results := events.On(ctx, &e, "result")
+	e.Emit("result", nil)
+	e.Emit(events.ErrorEvent, ErrDisk) // handled by On: no panic
+	for v, err := range results {
+		fmt.Println(v, err)
+	}
+	// Output:
+	// <nil> <nil>
+	// <nil> disk full
 }
 
 // A Payload is what "task:done" carries in the TaskBus example.

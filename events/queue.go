@@ -1,68 +1,59 @@
 package events
 
-import "sync"
-
-// A queue is the unbounded FIFO between the listener that On registers and
-// the loop that consumes it: push never blocks, pop waits.
-type queue[T any] struct {
-	ready chan struct{} // holds a token when items or closed may have changed
-
-	mu     sync.Mutex
-	items  []T
-	head   int
-	closed bool
+// A ring is a FIFO queue in a circular buffer whose size follows its length:
+// it doubles when full and halves when down to a quarter, to no less than
+// minRing, so that its memory is bounded by the backlog, not by how many
+// values went through. The zero ring is empty and ready to use.
+type ring[T any] struct {
+	buf  []T // len(buf) is 0 or a power of two ≥ minRing
+	head int // index of the oldest value
+	n    int // number of values
 }
 
-func newQueue[T any]() *queue[T] {
-	return &queue[T]{ready: make(chan struct{}, 1)}
-}
+// minRing is the smallest buffer a ring keeps while in use, so that a
+// consumer that keeps up does not allocate per value.
+const minRing = 4
 
-// push appends v unless the queue is closed.
-func (q *queue[T]) push(v T) {
-	q.mu.Lock()
-	if !q.closed {
-		q.items = append(q.items, v)
+func (r *ring[T]) len() int { return r.n }
+
+// push appends v.
+func (r *ring[T]) push(v T) {
+	if r.n == len(r.buf) {
+		r.resize(max(minRing, 2*len(r.buf)))
 	}
-	q.mu.Unlock()
-	q.wake()
+	r.buf[(r.head+r.n)&(len(r.buf)-1)] = v
+	r.n++
 }
 
-// close makes pop report false once the buffered items are gone.
-func (q *queue[T]) close() {
-	q.mu.Lock()
-	q.closed = true
-	q.mu.Unlock()
-	q.wake()
+// pop removes and returns the oldest value; ok is false if r is empty.
+func (r *ring[T]) pop() (v T, ok bool) {
+	if r.n == 0 {
+		return v, false
+	}
+	v = r.buf[r.head]
+	var zero T
+	r.buf[r.head] = zero // let the value be collected
+	r.head = (r.head + 1) & (len(r.buf) - 1)
+	r.n--
+	if len(r.buf) > minRing && r.n <= len(r.buf)/4 {
+		r.resize(len(r.buf) / 2)
+	}
+	return v, true
 }
 
-func (q *queue[T]) wake() {
-	select {
-	case q.ready <- struct{}{}:
-	default:
+// release drops the buffer of an empty ring.
+func (r *ring[T]) release() {
+	if r.n == 0 {
+		*r = ring[T]{}
 	}
 }
 
-// pop waits for the next item; it returns false when the queue is closed
-// and drained.
-func (q *queue[T]) pop() (v T, ok bool) {
-	for {
-		q.mu.Lock()
-		if q.head < len(q.items) {
-			v = q.items[q.head]
-			var zero T
-			q.items[q.head] = zero // let the value be collected
-			q.head++
-			if q.head == len(q.items) {
-				q.items, q.head = q.items[:0], 0
-			}
-			q.mu.Unlock()
-			return v, true
-		}
-		closed := q.closed
-		q.mu.Unlock()
-		if closed {
-			return v, false
-		}
-		<-q.ready
+// resize moves the values to a new buffer of size entries.
+func (r *ring[T]) resize(size int) {
+	buf := make([]T, size)
+	if r.n > 0 {
+		k := copy(buf, r.buf[r.head:min(r.head+r.n, len(r.buf))])
+		copy(buf[k:r.n], r.buf)
 	}
+	r.buf, r.head = buf, 0
 }

@@ -1,8 +1,8 @@
 package events_test
 
-// Node's test-events-once.js and test-events-on-async-iterator.js, for the
-// context-aware Once and On. synctest runs them on a fake clock and fails
-// them if a goroutine is left blocked.
+// Node's test-events-once.js, for the context-aware Once and OnceChan.
+// synctest runs them on a fake clock and fails them if a goroutine is left
+// blocked.
 
 import (
 	"context"
@@ -11,7 +11,6 @@ import (
 	"testing/synctest"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
 	"github.com/nodekit/nodekit/events"
 )
 
@@ -132,132 +131,127 @@ func TestOnceContext(t *testing.T) {
 	})
 }
 
-func TestOnContext(t *testing.T) {
-	t.Run("basic", func(t *testing.T) {
-		synctest.Test(t, func(t *testing.T) {
-			var e events.Emitter[any]
-			later(func() {
-				e.Emit("foo", "bar")
-				e.Emit("bar", 24) // another event: not in the sequence
-				e.Emit("foo", 42)
-			})
-			var got []any
-			for v := range events.On(t.Context(), &e, "foo") {
-				got = append(got, v)
-				if len(got) == 2 {
-					break
-				}
-			}
-			if diff := cmp.Diff([]any{"bar", 42}, got); diff != "" {
-				t.Fatalf("values (-want +got):\n%s", diff)
-			}
-			noListeners(t, &e)
-		})
-	})
-	t.Run("buffers while the body runs", func(t *testing.T) {
-		synctest.Test(t, func(t *testing.T) {
-			var e events.Emitter[int]
-			later(func() { e.Emit("n", 0) })
-			var got []int
-			for v := range events.On(t.Context(), &e, "n") {
-				got = append(got, v)
-				if v == 0 {
-					for i := 1; i <= 1000; i++ {
-						e.Emit("n", i) // never blocks, though nobody is reading
-					}
-				}
-				if v == 1000 {
-					break
-				}
-			}
-			if len(got) != 1001 || got[500] != 500 {
-				t.Fatalf("got %d values, want 0..1000 in order", len(got))
-			}
-			noListeners(t, &e)
-		})
-	})
-	t.Run("panic in loop removes the listener", func(t *testing.T) {
-		synctest.Test(t, func(t *testing.T) {
-			var e events.Emitter[int]
-			later(func() { e.Emit("foo", 42) })
-			p := recovered(func() {
-				for range events.On(t.Context(), &e, "foo") {
-					panic("kaboom")
-				}
-			})
-			if p != "kaboom" {
-				t.Fatalf("loop panicked with %v, want kaboom", p)
-			}
-			noListeners(t, &e)
-		})
-	})
-	t.Run("context ends: buffered values, then stop", func(t *testing.T) {
-		synctest.Test(t, func(t *testing.T) {
-			var e events.Emitter[int]
-			ctx, cancel := context.WithCancel(t.Context())
-			finished := make(chan struct{})
-			later(func() {
-				defer close(finished)
-				e.Emit("foo", 1)
-				e.Emit("foo", 2)
-				cancel()
-				synctest.Wait()
-				if e.Emit("foo", 3) {
-					t.Error("the listener outlived the context")
-				}
-			})
-			var got []int
-			for v := range events.On(ctx, &e, "foo") {
-				got = append(got, v)
-			}
-			if diff := cmp.Diff([]int{1, 2}, got); diff != "" {
-				t.Fatalf("values (-want +got):\n%s", diff)
-			}
-			if ctx.Err() != context.Canceled {
-				t.Fatalf("ctx.Err() = %v after the loop", ctx.Err())
-			}
-			<-finished
-			noListeners(t, &e)
-		})
-	})
-	t.Run("context done before", func(t *testing.T) {
+// Node's `const p = once(ee, 'x'); ee.emit('x', v); await p`: OnceChan
+// registers before it returns, so the emit may come from the same goroutine.
+func TestOnceChan(t *testing.T) {
+	kaboom := errors.New("kaboom")
+	t.Run("register now, wait later", func(t *testing.T) {
 		var e events.Emitter[int]
-		ctx, cancel := context.WithCancel(t.Context())
-		cancel()
-		for range events.On(ctx, &e, "foo") {
-			t.Fatal("the loop body ran")
+		ch := events.OnceChan(t.Context(), &e, "x")
+		if n := e.ListenerCount("x"); n != 1 {
+			t.Fatalf("after OnceChan: ListenerCount(x) = %d, want 1", n)
+		}
+		if !e.Emit("x", 7) {
+			t.Fatal("Emit = false: OnceChan was not listening")
+		}
+		e.Emit("x", 8) // not the next one any more
+		if r := <-ch; r.Value != 7 || r.Err != nil {
+			t.Fatalf("OnceChan delivered %+v, want {Value:7 Err:<nil>}", r)
+		}
+		noListeners(t, &e)
+		select {
+		case r := <-ch:
+			t.Fatalf("a second Result %+v", r)
+		default:
+		}
+	})
+	t.Run("error", func(t *testing.T) {
+		var e events.Emitter[error]
+		ch := events.OnceChan(t.Context(), &e, "x")
+		e.Emit(events.ErrorEvent, kaboom) // handled: no panic
+		if r := <-ch; r.Err != kaboom {
+			t.Fatalf("OnceChan delivered %+v, want Err %v", r, kaboom)
 		}
 		noListeners(t, &e)
 	})
-	t.Run("listens from the start of each loop", func(t *testing.T) {
+	t.Run("context ends", func(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
 			var e events.Emitter[int]
-			seq := events.On(t.Context(), &e, "foo")
-			if e.Emit("foo", -1) {
-				t.Fatal("On registered before the loop started")
+			ctx, cancel := context.WithTimeout(t.Context(), time.Second)
+			defer cancel()
+			ch := events.OnceChan(ctx, &e, "x")
+			r := <-ch
+			if r.Err != context.DeadlineExceeded {
+				t.Fatalf("OnceChan delivered %+v, want context.DeadlineExceeded", r)
 			}
-			for i := range 2 {
-				later(func() { e.Emit("foo", i) })
-				for v := range seq {
-					if n := e.ListenerCount("foo"); v != i || n != 1 {
-						t.Fatalf("loop %d got %d with %d listeners, want %d with 1", i, v, n, i)
-					}
-					break
-				}
-				noListeners(t, &e)
-			}
+			noListeners(t, &e) // removed before the Result was sent
 		})
 	})
-	t.Run("does not listen for error", func(t *testing.T) {
-		synctest.Test(t, func(t *testing.T) {
+	t.Run("context already ended", func(t *testing.T) {
+		var e events.Emitter[int]
+		ctx, cancel := context.WithCancel(t.Context())
+		cancel()
+		e.Changes().On(events.NewListener, func(events.Change) { t.Error("OnceChan added a listener") })
+		for range 3 { // the same answer every time
+			if r := <-events.OnceChan(ctx, &e, "x"); r.Err != context.Canceled {
+				t.Fatalf("OnceChan delivered %+v, want context.Canceled", r)
+			}
+		}
+	})
+	t.Run("select over two", func(t *testing.T) {
+		var e events.Emitter[string]
+		a, b := events.OnceChan(t.Context(), &e, "a"), events.OnceChan(t.Context(), &e, "b")
+		e.Emit("b", "second")
+		select {
+		case r := <-a:
+			t.Fatalf("a delivered %+v", r)
+		case r := <-b:
+			if r.Value != "second" {
+				t.Fatalf("b delivered %+v", r)
+			}
+		}
+		e.Emit("a", "first")
+		if r := <-a; r.Value != "first" {
+			t.Fatalf("a delivered %+v", r)
+		}
+		noListeners(t, &e)
+	})
+}
+
+func TestHelpersRejectNil(t *testing.T) {
+	var e events.Emitter[int]
+	var nilCtx context.Context
+	tests := []struct {
+		name string
+		call func()
+		want string
+	}{
+		{"Once nil ctx", func() { events.Once(nilCtx, &e, "x") }, "events: Once with a nil Context"},
+		{"Once nil emitter", func() { events.Once[int](t.Context(), nil, "x") }, "events: Once with a nil *Emitter"},
+		{"OnceChan nil ctx", func() { events.OnceChan(nilCtx, &e, "x") }, "events: OnceChan with a nil Context"},
+		{"OnceChan nil emitter", func() { events.OnceChan[int](t.Context(), nil, "x") }, "events: OnceChan with a nil *Emitter"},
+		{"On nil ctx", func() { events.On(nilCtx, &e, "x") }, "events: On with a nil Context"},
+		{"On nil emitter", func() { events.On[int](t.Context(), nil, "x") }, "events: On with a nil *Emitter"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if p := recovered(tt.call); p != tt.want {
+				t.Fatalf("panicked with %v, want %q", p, tt.want)
+			}
+			noListeners(t, &e)
+		})
+	}
+}
+
+// A NewListener listener that panics while Once or On registers: the panic
+// reaches the caller and nothing stays registered.
+func TestHelpersUndoOnPanic(t *testing.T) {
+	for name, call := range map[string]func(*events.Emitter[int]){
+		"Once": func(e *events.Emitter[int]) { events.Once(t.Context(), e, "x") },
+		"On":   func(e *events.Emitter[int]) { events.On(t.Context(), e, "x") },
+	} {
+		t.Run(name, func(t *testing.T) {
 			var e events.Emitter[int]
-			later(func() { e.Emit("foo", 1) })
-			for range events.On(t.Context(), &e, "foo") {
-				if n := e.ListenerCount(events.ErrorEvent); n != 0 {
-					t.Fatalf("ListenerCount(error) = %d, want 0", n)
+			n := 0
+			e.Changes().On(events.NewListener, func(c events.Change) {
+				if n++; n == 2 { // the second listener: "error"
+					panic("kaboom")
 				}
-				break
+			})
+			if p := recovered(func() { call(&e) }); p != "kaboom" {
+				t.Fatalf("%s panicked with %v, want kaboom", name, p)
 			}
+			noListeners(t, &e)
 		})
-	})
+	}
 }
