@@ -81,7 +81,9 @@ func (f HandlerFunc) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // If std runs the handler on another goroutine and returns before it ends
 // (http.TimeoutHandler does, on timeout), the layer waits for the handler to
 // end before returning, since the layers it runs share this Context, and
-// touches no writer meanwhile; the response ends then. http.TimeoutHandler
+// touches no writer meanwhile; the response ends then, and is std's: an
+// error of the layers comes back marked as answered whatever they wrote.
+// http.TimeoutHandler
 // cancels the request's context at the timeout, so layers that heed
 // c.Request.Context() end at once; prefer a context deadline to
 // http.TimeoutHandler in an App. A panic in the layers that std swallows
@@ -103,11 +105,13 @@ func Wrap(std func(http.Handler) http.Handler) Middleware[*Context] {
 		w, r := c.Writer, c.Request
 		b := &bridge{c: c, next: next, done: make(chan struct{}), before: w.Header().Clone()}
 		h.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), bridgeKey{}, b)))
+		detached := false // std returned while its handler ran: std answered
 		switch {
 		case b.state.CompareAndSwap(bridgeIdle, bridgeClosed):
 			return nil // std did not call the handler
 		case b.state.Load() == bridgeRunning:
 			<-b.done
+			detached = true
 		}
 		c.Writer, c.Request = w, r
 		if b.panic != nil {
@@ -118,6 +122,9 @@ func Wrap(std func(http.Handler) http.Handler) Middleware[*Context] {
 		}
 		if !b.normal {
 			return &answeredError{errGoexit}
+		}
+		if detached && b.err != nil && !isAnswered(b.err) {
+			return &answeredError{b.err} // what the layers wrote was std's to send or drop
 		}
 		return b.err
 	}
