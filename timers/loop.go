@@ -204,7 +204,7 @@ func (l *Loop) poll(ctx context.Context) (alive bool, err error) {
 
 // maxSpare is the largest batch array kept for the next batch: a larger one
 // came from a burst, and keeping it would keep the burst's memory.
-const maxSpare = 256
+const maxSpare = 1024
 
 // spare returns batch emptied, to hold the next batch, or nil when it is
 // too large to keep.

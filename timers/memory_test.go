@@ -1,6 +1,8 @@
 package timers_test
 
 import (
+	"context"
+	"fmt"
 	"runtime"
 	"testing"
 	"time"
@@ -139,45 +141,70 @@ func TestQueueMemoryFollowsBacklog(t *testing.T) {
 
 // TestQueueOrderAcrossResizes checks that the tick and microtask queues stay
 // first in, first out while their rings grow and shrink: callbacks that each
-// queue a drawn number of others, tens to hundreds at once, must run in the
-// order they were queued.
+// queue a drawn number of others, up to thousands at once, must run in the
+// order they were queued. The first case makes the ring shrink while its
+// contents wrap around its end: a burst of 3000 grows it to 4096 slots, 2000
+// callbacks that queue one each carry its end past the last slot, and the
+// drain shrinks it.
 func TestQueueOrderAcrossResizes(t *testing.T) {
+	wrapped := []int{3000}
+	for range 2000 {
+		wrapped = append(wrapped, 1)
+	}
+	for _, micro := range []bool{false, true} {
+		if err := checkFIFO(wrapped, micro); err != nil {
+			t.Fatalf("burst, steady, drain (microtasks %v): %v", micro, err)
+		}
+	}
 	rapid.Check(t, func(rt *rapid.T) {
-		fanout := rapid.SliceOfN(rapid.IntRange(0, 70), 1, 200).Draw(rt, "fanout")
-		micro := rapid.Bool().Draw(rt, "microtasks")
-		var l timers.Loop
-		queue := l.NextTick
-		if micro {
-			queue = l.QueueMicrotask
+		fanout := []int{rapid.IntRange(0, 5000).Draw(rt, "burst")}
+		for range rapid.IntRange(0, 5000).Draw(rt, "steady") {
+			fanout = append(fanout, 1)
 		}
-		var ran []int
-		queued := 0
-		var push func()
-		push = func() {
-			id := queued
-			queued++
-			queue(func() {
-				ran = append(ran, id)
-				if id < len(fanout) {
-					for range fanout[id] {
-						push()
-					}
-				}
-			})
-		}
-		for range 3 {
-			push()
-		}
-		if err := l.Run(t.Context()); err != nil {
-			rt.Fatalf("Run() = %v", err)
-		}
-		for i, id := range ran {
-			if id != i {
-				rt.Fatalf("callback %d ran in place %d (of %d)", id, i, len(ran))
-			}
-		}
-		if len(ran) != queued {
-			rt.Fatalf("%d callbacks ran, %d were queued", len(ran), queued)
+		fanout = append(fanout, rapid.SliceOfN(rapid.SampledFrom([]int{0, 1, 2, 70}), 0, 100).Draw(rt, "more")...)
+		if err := checkFIFO(fanout, rapid.Bool().Draw(rt, "microtasks")); err != nil {
+			rt.Fatal(err)
 		}
 	})
+}
+
+// checkFIFO queues three ticks (or microtasks), each of which, the i-th to
+// be queued, queues fanout[i] more, and reports an error unless they ran in
+// the order they were queued.
+func checkFIFO(fanout []int, micro bool) error {
+	var l timers.Loop
+	queue := l.NextTick
+	if micro {
+		queue = l.QueueMicrotask
+	}
+	var ran []int
+	queued := 0
+	var push func()
+	push = func() {
+		id := queued
+		queued++
+		queue(func() {
+			ran = append(ran, id)
+			if id < len(fanout) {
+				for range fanout[id] {
+					push()
+				}
+			}
+		})
+	}
+	for range 3 {
+		push()
+	}
+	if err := l.Run(context.Background()); err != nil {
+		return fmt.Errorf("Run() = %v", err)
+	}
+	for i, id := range ran {
+		if id != i {
+			return fmt.Errorf("callback %d ran in place %d (of %d)", id, i, len(ran))
+		}
+	}
+	if len(ran) != queued {
+		return fmt.Errorf("%d callbacks ran, %d were queued", len(ran), queued)
+	}
+	return nil
 }

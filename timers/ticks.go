@@ -48,17 +48,20 @@ func (l *Loop) dequeue(q *fifo) func() {
 	return fn
 }
 
-// A fifo is a queue of callbacks in a ring that doubles when full and halves
-// when a quarter full, so that its memory follows what is queued now, not
-// the most ever queued, nor (as a slice consumed from the front would) the
-// most ever passed through without the queue emptying.
+// A fifo is a queue of callbacks in a ring that doubles when full and, above
+// fifoKeep slots, halves when a quarter full, so that its memory follows
+// what is queued now, not the most ever queued, nor (as a slice consumed
+// from the front would) the most ever passed through without the queue
+// emptying.
 type fifo struct {
 	buf     []func() // its length is 0 or a power of two, at least fifoMin
 	head, n int
 }
 
-// fifoMin is the smallest ring, kept when the queue empties.
-const fifoMin = 16
+const (
+	fifoMin  = 16   // the first ring's slots
+	fifoKeep = 1024 // a ring this small is kept (8 KiB), so that a queue that fills and drains allocates nothing
+)
 
 func (q *fifo) len() int { return q.n }
 
@@ -78,7 +81,7 @@ func (q *fifo) pop() func() {
 	q.buf[q.head] = nil
 	q.head = (q.head + 1) & (len(q.buf) - 1)
 	q.n--
-	if len(q.buf) > fifoMin && q.n < len(q.buf)/4 {
+	if len(q.buf) > fifoKeep && q.n < len(q.buf)/4 {
 		q.resize(len(q.buf) / 2)
 	}
 	return fn
