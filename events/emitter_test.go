@@ -327,6 +327,12 @@ func TestEventNamesOrder(t *testing.T) {
 	if e.Off(a) {
 		t.Fatal("Off of a handle removed by RemoveAll = true")
 	}
+	// ErrorMonitor stands for Node's Symbol, listed after the strings.
+	e.On(events.ErrorMonitor, func(int) {})
+	e.On("c", func(int) {})
+	if diff := cmp.Diff([]string{"b", "123", "a", "c", events.ErrorMonitor}, e.EventNames()); diff != "" {
+		t.Fatalf("EventNames with the error monitor (-want +got):\n%s", diff)
+	}
 }
 
 func TestZeroEmitter(t *testing.T) {

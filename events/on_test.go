@@ -451,3 +451,29 @@ func TestOnRemoveListenerPanics(t *testing.T) {
 		})
 	}
 }
+
+// Many sequences and waits under one long-lived context, each ended by a
+// break or an event: none stays registered with the context or the emitter.
+func TestHelpersManyUnderOneContext(t *testing.T) {
+	n := 100_000
+	if testing.Short() {
+		n = 10_000
+	}
+	var e events.Emitter[int]
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	before := heapInUse()
+	for i := range n {
+		seq := events.On(ctx, &e, "x")
+		ch := events.OnceChan(ctx, &e, "x")
+		e.Emit("x", i)
+		for range seq {
+			break
+		}
+		<-ch
+	}
+	if grown := int64(heapInUse()) - int64(before); grown > 64<<10 {
+		t.Fatalf("after %d On and OnceChan calls under one context, the heap grew by %d KiB, want < 64 KiB", n, grown>>10)
+	}
+	noListeners(t, &e)
+}
