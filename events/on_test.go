@@ -14,6 +14,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/nodekit/nodekit/events"
 	"github.com/nodekit/nodekit/internal/leaktest"
+	"pgregory.net/rapid"
 )
 
 // pair is one element of an On sequence.
@@ -477,3 +478,106 @@ func TestHelpersManyUnderOneContext(t *testing.T) {
 	}
 	noListeners(t, &e)
 }
+
+// TestOnMatchesModel drives an On sequence with random emits, errors, close
+// events, cancellations and loops that take a few values and break, against
+// a plain model of Node's iterator: a queue, a pending error, and whether it
+// still listens.
+func TestOnMatchesModel(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		var e events.Emitter[int]
+		e.SetMaxListeners(0)
+		e.On(events.ErrorEvent, func(int) {}) // so that an error never panics
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		seq := events.On(ctx, &e, "x", "end")
+
+		// The model.
+		var buf []int
+		listening, ended := true, false
+		var pending error
+		stop := func(err error) {
+			if listening {
+				listening, ended, pending = false, true, err
+			}
+		}
+		next := 0
+		t.Repeat(map[string]func(*rapid.T){
+			"emit": func(t *rapid.T) {
+				e.Emit("x", next)
+				if listening {
+					buf = append(buf, next)
+				}
+				next++
+			},
+			"error": func(t *rapid.T) {
+				e.Emit(events.ErrorEvent, 0)
+				stop(errorOfInt)
+			},
+			"end": func(t *rapid.T) {
+				e.Emit("end", 0)
+				stop(nil)
+			},
+			"cancel": func(t *rapid.T) {
+				cancel()
+				for e.ListenerCount("x") != 0 { // the AfterFunc's goroutine
+					runtime.Gosched()
+				}
+				stop(context.Canceled)
+			},
+			"loop": func(t *rapid.T) {
+				// Take k values and break, never waiting for one that no
+				// one will emit.
+				k := rapid.IntRange(0, len(buf)+2).Draw(t, "k")
+				if !ended {
+					k = min(k, len(buf))
+				}
+				var got []pair[int]
+				if k > 0 {
+					for v, err := range seq {
+						got = append(got, pair[int]{v, err})
+						if len(got) == k {
+							break
+						}
+					}
+				}
+				var want []pair[int]
+				for len(want) < k && len(buf) > 0 {
+					want = append(want, pair[int]{buf[0], nil})
+					buf = buf[1:]
+				}
+				if len(want) < k && pending != nil {
+					want = append(want, pair[int]{0, pending})
+					pending = nil
+				}
+				if k > 0 {
+					stop(nil) // the loop ended: so did the listening
+				}
+				if diff := cmp.Diff(want, got, sameMessage); diff != "" {
+					t.Fatalf("loop of %d (-want +got):\n%s", k, diff)
+				}
+			},
+			"": func(t *rapid.T) {
+				want := 0
+				if listening {
+					want = 1
+				}
+				if n := e.ListenerCount("x"); n != want {
+					t.Fatalf("ListenerCount(x) = %d, want %d", n, want)
+				}
+			},
+		})
+	})
+}
+
+// errorOfInt stands, in TestOnMatchesModel's model, for the error that an
+// "error" event with the int 0 becomes.
+var errorOfInt = errors.New(`events: "error" event (0)`)
+
+// sameMessage compares errors by their messages.
+var sameMessage = cmp.Comparer(func(a, b error) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return a.Error() == b.Error()
+})
