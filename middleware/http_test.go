@@ -221,6 +221,9 @@ func TestResponseControllerThroughWrapper(t *testing.T) {
 		if err := rc.SetWriteDeadline(time.Now().Add(time.Minute)); err != nil {
 			return fmt.Errorf("SetWriteDeadline: %w", err)
 		}
+		if err := rc.SetWriteDeadline(time.Time{}); err != nil { // clears it, as sse does
+			return fmt.Errorf("SetWriteDeadline(zero): %w", err)
+		}
 		conn, buf, err := rc.Hijack()
 		if err != nil {
 			return fmt.Errorf("Hijack: %w", err)

@@ -47,14 +47,13 @@ func (f HandlerFunc) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if c := contextOf(w); c != nil && c.mounts > 0 {
 		saved := c.Request
 		c.Request = r
-		err := f(c)
-		c.Request = saved
-		if c.routeErr == nil {
+		defer func() { c.Request = saved }()
+		if err := f(c); c.routeErr == nil {
 			c.routeErr = err
 		}
 		return
 	}
-	c := &Context{}
+	c := &Context{} // on its own: one allocation per request
 	c.reset(w, r)
 	if respond(slog.Default(), c, f(c)) {
 		panic(http.ErrAbortHandler)
