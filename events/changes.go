@@ -25,8 +25,9 @@ type Change struct {
 // announces its own changes too (adding a RemoveListener listener is
 // announced to the NewListener listeners, with Change.Event RemoveListener),
 // so its Changes method returns itself; it shares e's listener limit (see
-// SetMaxListeners) and Logger; and RemoveAll() on e removes its NewListener
-// and RemoveListener listeners as well.
+// SetMaxListeners) and logs through e's Logger as set when Changes is first
+// called; and RemoveAll() on e removes its NewListener and RemoveListener
+// listeners as well.
 //
 // Until Changes is first called, e announces nothing and pays nothing.
 func (e *Emitter[T]) Changes() *Emitter[Change] {

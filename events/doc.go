@@ -33,7 +33,8 @@
 // [*Listener] handle registration returns (Go functions are not comparable);
 // one Emitter has one payload type T, so an Emit passes one value, and the
 // change events live on their own emitter; event names are strings, and
-// [Emitter.EventNames] lists them in first-registration order.
+// [Emitter.EventNames] lists them in first-registration order, ErrorMonitor
+// last.
 //
 // Where Node returns a promise or an async iterator, nodekit chooses Go's
 // forms. Once blocks; OnceChan returns a channel that receives one [Result],
