@@ -37,7 +37,9 @@ func ExampleLoop_SetInterval() {
 			iv.Clear()
 		}
 	}, time.Millisecond)
-	l.Run(context.Background())
+	if err := l.Run(context.Background()); err != nil {
+		fmt.Println(err)
+	}
 	// Output:
 	// tick 1
 	// tick 2
@@ -58,7 +60,9 @@ func ExampleTimer_Refresh() {
 		}
 	}
 	l.SetTimeout(read, 5*time.Millisecond)
-	l.Run(context.Background())
+	if err := l.Run(context.Background()); err != nil {
+		fmt.Println(err)
+	}
 	fmt.Println("reads:", reads)
 	// Output:
 	// idle: closing
@@ -66,23 +70,46 @@ func ExampleTimer_Refresh() {
 }
 
 // Work on another goroutine hands its result back to the loop with Post;
-// Hold keeps the loop alive until it has.
+// Hold keeps the loop alive until it has. If the loop has closed meanwhile,
+// Post says so and keeps nothing.
 func ExampleLoop_Post() {
 	var l timers.Loop
 	release := l.Hold()
 	go func() {
+		defer release() // also when Post fails
 		sum := 0
 		for i := 1; i <= 100; i++ {
 			sum += i
 		}
-		l.Post(func() {
-			fmt.Println("sum on the loop:", sum)
-			release()
-		})
+		if err := l.Post(func() { fmt.Println("sum on the loop:", sum) }); err != nil {
+			fmt.Println("result dropped:", err)
+		}
 	}()
-	l.Run(context.Background())
+	if err := l.Run(context.Background()); err != nil {
+		fmt.Println(err)
+	}
 	// Output:
 	// sum on the loop: 5050
+}
+
+// Close stops a loop now: nothing scheduled runs, Run returns ErrClosed, and
+// producers learn it from Post's error or from Done.
+func ExampleLoop_Close() {
+	var l timers.Loop
+	l.SetTimeout(func() { fmt.Println("never runs") }, time.Hour)
+	l.SetTimeout(func() {
+		fmt.Println("closing")
+		l.Close() // always nil
+	}, time.Millisecond)
+	fmt.Println("Run:", l.Run(context.Background()))
+	fmt.Println("Post:", l.Post(func() { fmt.Println("never runs either") }))
+	<-l.Done()
+	fmt.Println("done")
+	// Output:
+	// closing
+	// Run: timers: loop closed
+	// Post: timers: loop closed
+	// done
 }
 
 func ExampleTicks() {

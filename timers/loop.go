@@ -28,7 +28,9 @@ import (
 // safe to call from any goroutine; callbacks need no locks, since they never
 // run concurrently.
 // Run returns when nothing that keeps the loop alive remains: a ref'd timer,
-// an immediate, a tick or microtask, a Post not yet run, or a Hold.
+// an immediate, a tick or microtask, a Post not yet run, or a Hold. A Loop
+// owns no goroutine of its own. Close stops it for good and drops what is
+// scheduled; so does a callback that panics or calls runtime.Goexit.
 //
 // Time is read once per iteration and cached, as libuv does: a timer set by
 // a callback counts from the iteration's start, and one set from another
@@ -59,6 +61,8 @@ type Loop struct {
 	holds                int
 
 	running, sleeping, closed bool
+	stopped                   atomic.Bool   // closed, read without the lock
+	done                      chan struct{} // closed when the Loop closes; made by Done
 	wake                      chan struct{} // cap 1: wakes a sleeping Run
 	wakeAt                    int64         // the deadline the sleeping Run waits for
 	timer                     *time.Timer   // the one OS timer, owned by Run
@@ -109,13 +113,17 @@ func (l *Loop) aliveLocked() bool {
 
 // Run runs the loop until nothing keeps it alive, and then returns nil; or
 // until ctx ends, and then returns ctx.Err() (what was scheduled stays
-// scheduled, for a later Run). Only one Run may be under way at a time:
-// another returns ErrRunning.
+// scheduled, for a later Run; with a ctx already ended, Run runs nothing);
+// or until the Loop is closed, and then returns ErrClosed. Only one Run may
+// be under way at a time: another returns ErrRunning.
 //
 // A panic in a callback stops Run, which returns a *PanicError carrying the
-// panic value and the stack; the Loop is then closed, and Run returns
-// ErrClosed from then on. Callbacks scheduled on a closed Loop never run.
+// panic value and the stack, and closes the Loop, as Close does. A callback
+// that calls runtime.Goexit (t.Fatal does) ends Run's goroutine, and closes
+// the Loop too: it is never left "running" with nobody running it. A closed
+// Loop's Run returns ErrClosed.
 func (l *Loop) Run(ctx context.Context) (err error) {
+	mustContext(ctx)
 	l.mu.Lock()
 	l.lazyInit()
 	switch {
@@ -129,19 +137,37 @@ func (l *Loop) Run(ctx context.Context) (err error) {
 	l.running = true
 	l.now = int64(time.Since(l.epoch))
 	l.mu.Unlock()
+	returned := false
 	defer func() {
 		p := recover()
 		l.mu.Lock()
+		defer l.mu.Unlock()
 		if p != nil {
 			err = panics.New(p)
-			l.closed = true
+		}
+		if p != nil || !returned { // a panic, or runtime.Goexit
+			l.closeLocked()
 		}
 		l.running, l.sleeping = false, false
-		l.mu.Unlock()
+		if l.closed && l.timer != nil {
+			l.timer.Stop()
+			l.timer = nil
+		}
 	}()
+	err = l.run(ctx)
+	returned = true
+	return err
+}
 
+func (l *Loop) run(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	l.drainTicks() // the main script's ticks and microtasks
 	for {
+		if l.stopped.Load() {
+			return ErrClosed
+		}
 		if err := ctx.Err(); err != nil {
 			return err
 		}
@@ -171,15 +197,23 @@ func (l *Loop) call(fn func()) {
 
 // poll runs the posted callbacks, first waiting for one, for the next timer
 // or for ctx when nothing else is ready. It reports whether the loop is
-// still alive.
+// still alive, or ErrClosed when it was closed.
 func (l *Loop) poll(ctx context.Context) (alive bool, err error) {
 	l.mu.Lock()
+	if l.closed {
+		l.mu.Unlock()
+		return false, ErrClosed
+	}
 	if !l.aliveLocked() {
 		l.mu.Unlock()
 		return false, nil
 	}
 	if len(l.posted) == 0 && l.liveImmediates == 0 && l.ticks.len() == 0 && l.micro.len() == 0 {
-		if err := l.sleep(ctx); err != nil {
+		err := l.sleep(ctx)
+		if l.closed {
+			err = ErrClosed
+		}
+		if err != nil {
 			l.mu.Unlock()
 			return true, err
 		}
@@ -192,14 +226,20 @@ func (l *Loop) poll(ctx context.Context) (alive bool, err error) {
 		l.drainTicks()
 	}
 	for i, fn := range batch {
+		if l.stopped.Load() {
+			clear(batch[i:])
+			return false, ErrClosed
+		}
 		batch[i] = nil
 		l.call(fn)
 	}
 	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return false, ErrClosed
+	}
 	l.postSpare = spare(batch)
-	alive = l.aliveLocked()
-	l.mu.Unlock()
-	return alive, nil
+	return l.aliveLocked(), nil
 }
 
 // maxSpare is the largest batch array kept for the next batch: a larger one
@@ -262,7 +302,8 @@ func (l *Loop) sleep(ctx context.Context) error {
 // an I/O callback: the way for other goroutines to hand results to the loop.
 // A posted callback keeps the loop alive until it has run.
 //
-// On a closed Loop, Post keeps nothing and returns ErrClosed.
+// On a closed Loop, Post keeps nothing and returns ErrClosed: a producer
+// learns that its result has nowhere to go (Done tells it sooner).
 func (l *Loop) Post(fn func()) error {
 	mustCallback(fn)
 	l.mu.Lock()
@@ -278,19 +319,98 @@ func (l *Loop) Post(fn func()) error {
 
 // Hold keeps the loop alive until release is called, like a ref'd libuv
 // handle: for work started on other goroutines whose results will come back
-// with Post. Calling release more than once has no further effect.
+// with Post. Calling release more than once has no further effect. A Hold on
+// a closed Loop holds nothing, and Close drops the holds taken before it:
+// their release does nothing.
 func (l *Loop) Hold() (release func()) {
 	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return func() {}
+	}
 	l.holds++
-	l.mu.Unlock()
 	var once atomic.Bool
 	return func() {
 		if !once.CompareAndSwap(false, true) {
 			return
 		}
 		l.mu.Lock()
-		l.holds--
-		l.wakeUp()
+		if !l.closed {
+			l.holds--
+			l.wakeUp()
+		}
 		l.mu.Unlock()
 	}
+}
+
+// Close closes the Loop now, as http.Server's Close does: what is scheduled
+// (timers, immediates, ticks, microtasks, posted callbacks, holds) is
+// dropped without running, and the Loop keeps none of it, not even through
+// the Timer and Immediate handles the program kept. A Run under way returns
+// ErrClosed as soon as the callback running, if any, returns (Close does not
+// wait for it, so a callback may call Close); a Run called later returns
+// ErrClosed at once. A closed Loop stays closed: Post returns ErrClosed, and
+// SetTimeout, SetInterval, SetImmediate, NextTick and QueueMicrotask keep
+// nothing and their callbacks never run. Done's channel is closed.
+//
+// A Loop owns no goroutine (Run uses its caller's), so there is no Shutdown:
+// letting Run return nil, once nothing keeps the loop alive, is the drain.
+// Close always returns nil; it makes a Loop an io.Closer.
+func (l *Loop) Close() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.closeLocked()
+	if !l.running && l.timer != nil { // a running Run owns it
+		l.timer.Stop()
+		l.timer = nil
+	}
+	return nil
+}
+
+// Done returns a channel that is closed when the Loop closes: by Close, or
+// when a callback panics or calls runtime.Goexit. Work on other goroutines
+// whose results are for the loop can select on it to give up early.
+func (l *Loop) Done() <-chan struct{} {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.done == nil {
+		l.done = make(chan struct{})
+		if l.closed {
+			close(l.done)
+		}
+	}
+	return l.done
+}
+
+// closeLocked closes the loop and drops everything scheduled, unlinking the
+// timers and immediates the program may still hold so that they keep
+// neither their callbacks nor one another. l.mu must be held.
+func (l *Loop) closeLocked() {
+	if l.closed {
+		return
+	}
+	l.closed = true
+	l.stopped.Store(true)
+	for _, ls := range l.heap {
+		for t := ls.head; t != nil; {
+			next := t.next
+			t.prev, t.next, t.list, t.fn = nil, nil, nil, nil
+			t.state = t.state&^active | cleared
+			t = next
+		}
+		ls.head, ls.tail = nil, nil
+	}
+	l.heap, l.lists, l.listsPeak, l.spareList, l.refTimers = nil, nil, 0, nil, 0
+	for _, im := range l.immediates {
+		im.done, im.fn = true, nil
+	}
+	l.immediates, l.immSpare, l.liveImmediates = nil, nil, 0
+	l.ticks, l.micro = fifo{}, fifo{}
+	l.queued.Store(0)
+	l.posted, l.postSpare = nil, nil
+	l.holds = 0
+	if l.done != nil {
+		close(l.done)
+	}
+	l.wakeUp()
 }

@@ -335,7 +335,7 @@ func TestContextEndsRun(t *testing.T) {
 
 func TestDelayCoercion(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		var l timers.Loop
+		l := timers.Loop{Logger: slog.New(slog.DiscardHandler)} // TestOverflowWarning checks it
 		r := newRecorder()
 		for _, d := range []time.Duration{-time.Second, 0, time.Microsecond, (1<<31)*time.Millisecond + 1} {
 			l.SetTimeout(r.at(fmt.Sprint(d)), d)
@@ -437,6 +437,55 @@ func TestNilCallbackPanics(t *testing.T) {
 				}
 			}()
 			call()
+		})
+	}
+}
+
+// Run with a context that has already ended runs nothing, not even the main
+// script's ticks, and leaves everything scheduled, every time.
+func TestRunWithEndedContextRunsNothing(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var l timers.Loop
+		r := newRecorder()
+		l.NextTick(r.fn("tick"))
+		l.QueueMicrotask(r.fn("microtask"))
+		l.SetImmediate(r.fn("immediate"))
+		l.SetTimeout(r.fn("timeout"), 0)
+		ctx, cancel := context.WithCancel(t.Context())
+		cancel()
+		for range 10 {
+			if err := l.Run(ctx); err != context.Canceled {
+				t.Fatalf("Run(ended ctx) = %v, want context.Canceled", err)
+			}
+		}
+		r.expect(t, "trace with an ended context")
+		time.Sleep(time.Millisecond)
+		run(t, &l)
+		r.expect(t, "trace of the next Run", "tick", "microtask", "timeout", "immediate")
+	})
+}
+
+// Misuse fails at the call with the package's prefix: a nil context, and a
+// non-positive Ticks interval (at the call of Ticks, not when ranged over).
+func TestMisusePanicsAtCall(t *testing.T) {
+	var l timers.Loop
+	var nilCtx context.Context
+	for name, tc := range map[string]struct {
+		call func()
+		want string
+	}{
+		"Run":          {func() { l.Run(nilCtx) }, "timers: nil context"},
+		"Sleep":        {func() { timers.Sleep(nilCtx, time.Second) }, "timers: nil context"},
+		"Ticks":        {func() { timers.Ticks(nilCtx, time.Second) }, "timers: nil context"},
+		"Ticks(ctx,0)": {func() { timers.Ticks(t.Context(), 0) }, "timers: Ticks: non-positive interval"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			defer func() {
+				if p := recover(); p != tc.want {
+					t.Fatalf("%s panicked with %v, want %q", name, p, tc.want)
+				}
+			}()
+			tc.call()
 		})
 	}
 }

@@ -64,3 +64,39 @@ func TestTicksEndsWithContext(t *testing.T) {
 		}
 	})
 }
+
+// An ended context gives the same answer every time, even when the wait is
+// over too: Sleep returns ctx.Err(), and Ticks yields nothing.
+func TestEndedContextWins(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx, cancel := context.WithCancel(t.Context())
+		cancel()
+		for range 100 {
+			if err := timers.Sleep(ctx, 0); err != context.Canceled {
+				t.Fatalf("Sleep(ended ctx, 0) = %v, want context.Canceled", err)
+			}
+		}
+		for range timers.Ticks(ctx, time.Nanosecond) {
+			t.Fatal("Ticks yielded with an ended context")
+		}
+	})
+}
+
+// Ticks yields no tick once ctx has ended, not even ticks that were already
+// due when it ended (Node's setInterval iterator still yields those it has
+// counted before it throws its AbortError).
+func TestTicksStopAtCancellation(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx, cancel := context.WithCancel(t.Context())
+		defer cancel()
+		n := 0
+		for range timers.Ticks(ctx, 10*time.Millisecond) {
+			n++
+			time.Sleep(35 * time.Millisecond) // three more ticks fall due
+			cancel()
+		}
+		if n != 1 {
+			t.Fatalf("%d ticks, want 1: none after the cancellation", n)
+		}
+	})
+}

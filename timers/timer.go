@@ -49,14 +49,15 @@ func (l *Loop) millis(d time.Duration) uint32 {
 // Node, it counts whole milliseconds: d is truncated to the millisecond, and
 // one below 1ms or above 2³¹−1 ms (about 24.8 days) becomes 1ms, the latter
 // with a warning through the Loop's Logger. Timers due at the same instant
-// run in the order they were set.
+// run in the order they were set. On a closed Loop the Timer returned is
+// cleared: it never runs, and the Loop keeps nothing.
 func (l *Loop) SetTimeout(fn func(), d time.Duration) *Timer {
 	return l.setTimer(fn, d, 0)
 }
 
 // SetInterval schedules fn to run every d until the timer is cleared:
 // Node's setInterval. The next run is d after the previous one began. d
-// counts as SetTimeout's does.
+// counts as SetTimeout's does, and a closed Loop keeps nothing, as there.
 func (l *Loop) SetInterval(fn func(), d time.Duration) *Timer {
 	return l.setTimer(fn, d, interval)
 }
@@ -65,7 +66,11 @@ func (l *Loop) setTimer(fn func(), d time.Duration, kind uint8) *Timer {
 	mustCallback(fn)
 	t := &Timer{loop: l, fn: fn, state: kind, msTouched: l.millis(d) << 1}
 	l.mu.Lock()
-	l.arm(t, l.clock())
+	if l.closed {
+		t.fn, t.state = nil, kind|cleared // never armed, keeps nothing
+	} else {
+		l.arm(t, l.clock())
+	}
 	l.mu.Unlock()
 	return t
 }
@@ -128,11 +133,12 @@ func (t *Timer) Clear() {
 
 // Refresh restarts the timer from now with its duration, moving it behind
 // the timers already set, in O(1): Node's timeout.refresh. A timer that has
-// already run is armed again; a cleared one is not.
+// already run is armed again; a cleared one, or one of a closed Loop, is
+// not.
 func (t *Timer) Refresh() {
 	l := t.loop
 	l.mu.Lock()
-	if t.state&cleared == 0 {
+	if t.state&cleared == 0 && !l.closed {
 		now := l.clock()
 		if t.state&active != 0 && t.list.tail == t {
 			// Already last: restarting keeps the list in order.
@@ -221,7 +227,7 @@ func (l *Loop) fire(t *Timer) {
 	l.mu.Unlock()
 	l.call(fn)
 	l.mu.Lock()
-	if t.state&(interval|cleared) == interval {
+	if t.state&(interval|cleared) == interval && !l.closed {
 		if t.state&active != 0 { // refreshed by its own callback
 			l.disarm(t)
 		}

@@ -3,18 +3,22 @@ package timers
 // NextTick queues fn to run right after the current callback, before any
 // other callback and before microtasks: Node's process.nextTick. Called from
 // another goroutine, it wakes the loop, and fn runs after whatever callback
-// is running then.
+// is running then. A closed Loop drops fn.
 func (l *Loop) NextTick(fn func()) { l.enqueue(&l.ticks, fn) }
 
 // QueueMicrotask queues fn to run once the NextTick queue is empty, after the
 // current callback: Node's queueMicrotask, and where promise reactions run.
 // Microtasks queued by microtasks run in the same drain; ticks they queue run
-// after it.
+// after it. A closed Loop drops fn.
 func (l *Loop) QueueMicrotask(fn func()) { l.enqueue(&l.micro, fn) }
 
 func (l *Loop) enqueue(q *fifo, fn func()) {
 	mustCallback(fn)
 	l.mu.Lock()
+	if l.closed {
+		l.mu.Unlock()
+		return
+	}
 	l.lazyInit()
 	q.push(fn)
 	l.queued.Add(1)
