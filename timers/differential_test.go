@@ -88,7 +88,7 @@ func TestDifferentialNode(t *testing.T) {
 // genNodeAction draws actions whose order Node decides by its phases alone.
 var genNodeAction = rapid.Custom(func(t *rapid.T) action {
 	a := genAction.Draw(t, "action")
-	if a.Kind == "unref" {
+	if a.Kind == "unref" || a.Kind == "close" {
 		a.Kind = "none"
 	}
 	a.D = rapid.SampledFrom([]int{1, 2, 3, 5, 8}).Draw(t, "multiple")
