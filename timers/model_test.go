@@ -249,9 +249,9 @@ func (m *model) close() {
 		t.active, t.cleared = false, true
 	}
 }
-func (m *model) clear(i int)            { m.timers[i].active, m.timers[i].cleared = false, true }
-func (m *model) unref(i int)            { m.timers[i].unrefd = true }
-func (m *model) now() time.Duration     { return m.clock }
+func (m *model) clear(i int)        { m.timers[i].active, m.timers[i].cleared = false, true }
+func (m *model) unref(i int)        { m.timers[i].unrefd = true }
+func (m *model) now() time.Duration { return m.clock }
 
 func (m *model) refresh(i int) {
 	if t := m.timers[i]; !t.cleared && !m.closed {
