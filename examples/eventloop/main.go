@@ -48,14 +48,22 @@ func main() {
 
 func run(ctx context.Context, out io.Writer) error {
 	var l timers.Loop
+	// Should ctx end first, Close makes the file read's late results find the
+	// loop closed, so that it closes the file instead of leaving its
+	// callbacks on a loop nobody runs.
+	defer l.Close()
 	say := func(s string) func() { return func() { fmt.Fprintln(out, s) } }
 
 	l.SetTimeout(say("timeout"), 0)
 	l.SetImmediate(say("immediate"))
 	l.NextTick(say("nextTick"))
 	l.QueueMicrotask(say("microtask"))
-	readFile(&l, os.Args[0], func([]byte, error) {
-		fmt.Fprintln(out, "I/O callback")
+	readFile(&l, os.Args[0], func(_ []byte, err error) {
+		if err != nil {
+			fmt.Fprintln(out, "I/O callback:", err)
+		} else {
+			fmt.Fprintln(out, "I/O callback")
+		}
 		l.SetTimeout(say("timeout in I/O"), 0)
 		l.SetImmediate(say("immediate in I/O"))
 	})
@@ -66,22 +74,28 @@ func run(ctx context.Context, out io.Writer) error {
 // readFile reads a file the way Node's fs.readFile does: open, stat, read
 // and close each run on another goroutine (libuv's threadpool), and each
 // step's result comes back to the loop with Post, as an I/O callback, before
-// the next step starts. Hold keeps the loop alive meanwhile.
+// the next step starts; done runs on the loop after the last. Hold keeps the
+// loop alive meanwhile. If the loop has closed when a step ends, Post
+// refuses its result: the step's goroutine then closes the file and
+// releases the hold, and done never runs.
 func readFile(l *timers.Loop, name string, done func([]byte, error)) {
 	release := l.Hold()
-	finish := func(data []byte, err error) {
-		l.Post(func() {
-			release()
-			done(data, err)
-		})
-	}
+	var f *os.File // open between the first step and the last
 	async := func(work func(), then func()) {
 		go func() {
 			work()
-			l.Post(then)
+			if err := l.Post(then); err != nil { // the loop is closed
+				if f != nil {
+					f.Close()
+				}
+				release()
+			}
 		}()
 	}
-	var f *os.File
+	finish := func(data []byte, err error) {
+		release()
+		done(data, err)
+	}
 	var info os.FileInfo
 	var data []byte
 	var err error
@@ -100,7 +114,12 @@ func readFile(l *timers.Loop, name string, done func([]byte, error)) {
 				data = make([]byte, info.Size())
 				_, err = io.ReadFull(f, data)
 			}, func() {
-				async(func() { f.Close() }, func() { finish(data, err) })
+				async(func() {
+					if cerr := f.Close(); err == nil {
+						err = cerr
+					}
+					f = nil
+				}, func() { finish(data, err) })
 			})
 		})
 	})

@@ -1,12 +1,16 @@
 package main
 
 import (
+	"context"
+	"os"
 	"os/exec"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/nodekit/nodekit/internal/leaktest"
 	"github.com/nodekit/nodekit/internal/nodetest"
 )
 
@@ -40,4 +44,40 @@ func TestNodeOrder(t *testing.T) {
 		t.Fatalf("node testdata/eventloop.js: %v", err)
 	}
 	check(t, "Node", strings.Split(strings.TrimSpace(string(out)), "\n"))
+}
+
+// openFiles counts this process's open file descriptors.
+func openFiles(t *testing.T) int {
+	t.Helper()
+	fds, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Skipf("cannot count open files: %v", err)
+	}
+	return len(fds)
+}
+
+// When ctx ends before the file is read, run returns ctx's error, and the
+// read's late steps find the loop closed: the file is closed and no
+// goroutine is left behind.
+func TestEndedContextLeavesNothingOpen(t *testing.T) {
+	leaktest.Check(t)
+	before := openFiles(t)
+	for range 20 {
+		ctx, cancel := context.WithCancel(t.Context())
+		cancel()
+		var out strings.Builder
+		if err := run(ctx, &out); err != context.Canceled {
+			t.Fatalf("run(ended ctx) = %v, want context.Canceled", err)
+		}
+		if got := strings.TrimSpace(out.String()); got != "sync" {
+			t.Fatalf("run(ended ctx) printed %q, want only the main script's \"sync\"", got)
+		}
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for openFiles(t) > before {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d files open, %d before: the reads left files open", openFiles(t), before)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
