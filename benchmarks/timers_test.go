@@ -2,10 +2,10 @@ package benchmarks
 
 // Side-by-side benchmarks of github.com/nodekit/nodekit/timers against
 // time.AfterFunc and go-zero's TimingWheel, with a million live 30-second
-// timers, the load of a server's idle timeouts. Names end in /lib=NAME, as in
-// events_test.go:
+// timers, the load of a server's idle timeouts, and of a timeout set and
+// cleared on an idle loop. Names end in /lib=NAME, as in events_test.go:
 //
-//	go test -run '^$' -bench 'Timer' -count 6 | tee timers.txt
+//	go test -run '^$' -bench 'Timer|Timeout' -count 6 | tee timers.txt
 //	go run golang.org/x/perf/cmd/benchstat@latest -col /lib timers.txt
 
 import (
@@ -310,6 +310,70 @@ func BenchmarkTimerClear(b *testing.B) {
 			}
 		}
 		s.settle()
+	})
+}
+
+// BenchmarkTimerCreateComputed is BenchmarkTimerCreate (nodekit and
+// afterfunc) with each duration computed as a server computes it,
+// time.Until of a deadline 30 s ahead, so that durations almost never repeat
+// a nanosecond count (nodekit counts whole milliseconds, as Node does, so
+// they share its per-duration lists).
+func BenchmarkTimerCreateComputed(b *testing.B) {
+	const first = liveTimers
+	undoBatch := func(b *testing.B, clear func(int)) {
+		b.StopTimer()
+		for k := range timerBatch {
+			clear(first + k)
+		}
+		b.StartTimer()
+	}
+	b.Run("lib=nodekit", func(b *testing.B) {
+		s := newNodekitTimers(liveTimers+timerBatch, liveTimers, timerTimeout, timerNoop)
+		defer s.stop()
+		deadline := time.Now().Add(timerTimeout)
+		b.ReportAllocs()
+		j := 0
+		for b.Loop() {
+			s.ts[first+j] = s.loop.SetTimeout(s.fn, time.Until(deadline))
+			if j++; j == timerBatch {
+				undoBatch(b, s.clear)
+				j = 0
+			}
+		}
+	})
+	b.Run("lib=afterfunc", func(b *testing.B) {
+		s := newAfterFuncTimers(liveTimers+timerBatch, liveTimers, timerTimeout, timerNoop)
+		defer s.stop()
+		deadline := time.Now().Add(timerTimeout)
+		b.ReportAllocs()
+		j := 0
+		for b.Loop() {
+			s.ts[first+j] = time.AfterFunc(time.Until(deadline), s.fn)
+			if j++; j == timerBatch {
+				undoBatch(b, s.clear)
+				j = 0
+			}
+		}
+	})
+}
+
+// BenchmarkTimeoutSetClear measures arming a 1 s timeout and cancelling it
+// at once with no other timer live, the cost of a timeout guarding an
+// operation that finishes in time: nodekit's SetTimeout and Clear on an idle
+// Loop, time.AfterFunc and Stop.
+func BenchmarkTimeoutSetClear(b *testing.B) {
+	b.Run("lib=nodekit", func(b *testing.B) {
+		var l timers.Loop
+		b.ReportAllocs()
+		for b.Loop() {
+			l.SetTimeout(timerNoop, time.Second).Clear()
+		}
+	})
+	b.Run("lib=afterfunc", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			time.AfterFunc(time.Second, timerNoop).Stop()
+		}
 	})
 }
 

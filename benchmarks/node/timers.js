@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Measures Node's own timers on the workloads of ../timers_test.go, as a
 // reference point for github.com/nodekit/nodekit/timers: with 1,000,000 live
-// 30-second timers,
+// 30-second timers (all but SetClear),
 //
 //   - BenchmarkNodeTimerCreate: setTimeout(noop, 30000). Every BATCH
 //     creations the clock stops while the timers just created are cleared,
@@ -10,6 +10,8 @@
 //     round robin.
 //   - BenchmarkNodeTimerClear: clearTimeout() of one of the live timers, round
 //     robin; every BATCH clears the clock stops while they are re-armed.
+//   - BenchmarkNodeTimeoutSetClear: clearTimeout(setTimeout(noop, 1000))
+//     with no other timer live (the 1M above are cleared by then).
 //   - BenchmarkNodeTimerMemory: V8 heap bytes per live timer, the growth of
 //     process.memoryUsage().heapUsed (after a full GC) from before the 1M
 //     timers were armed to after. The array holding them is allocated
@@ -123,6 +125,15 @@ const benchmarks = [
       done() { disarm(live); },
     };
   }],
+  ['BenchmarkNodeTimeoutSetClear', () => ({
+    // No live timer: a 1 s timeout set and cleared at once on an idle loop.
+    run(n) {
+      const t0 = process.hrtime.bigint();
+      for (let k = 0; k < n; k++) clearTimeout(setTimeout(noop, 1000));
+      return process.hrtime.bigint() - t0;
+    },
+    done() {},
+  })],
 ];
 
 // memory measures the V8 heap bytes per live timer, with LIVE timers.
