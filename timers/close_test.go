@@ -273,3 +273,60 @@ func TestHoldOnClosedLoop(t *testing.T) {
 		}
 	})
 }
+
+// TestCloseUnderLoad closes a loop while other goroutines keep scheduling
+// on it in every way and its callbacks keep it busy (run it with -race):
+// Run returns ErrClosed, every producer sees ErrClosed from Post, and no
+// callback starts after Close has returned (the one running then, if any,
+// may see the flag set after Close).
+func TestCloseUnderLoad(t *testing.T) {
+	leaktest.Check(t)
+	var l timers.Loop
+	var closed atomic.Bool
+	var late atomic.Int32
+	check := func() {
+		if closed.Load() {
+			late.Add(1)
+		}
+	}
+	release := l.Hold()
+	defer release()
+	ran := make(chan error, 1)
+	go func() { ran <- l.Run(t.Context()) }()
+	producers := make(chan struct{})
+	for range 4 {
+		go func() {
+			defer func() { producers <- struct{}{} }()
+			for i := 0; ; i++ {
+				l.NextTick(check)
+				l.QueueMicrotask(check)
+				l.SetImmediate(check)
+				tm := l.SetTimeout(check, time.Millisecond)
+				if i%2 == 0 {
+					tm.Clear()
+				} else {
+					tm.Refresh()
+				}
+				if err := l.Post(check); err != nil {
+					if err != timers.ErrClosed {
+						t.Errorf("Post() = %v, want ErrClosed", err)
+					}
+					return
+				}
+			}
+		}()
+	}
+	time.Sleep(20 * time.Millisecond) // let them run a while, on real time
+	// Close from a callback-free goroutine; a callback may be running.
+	l.Close()
+	closed.Store(true)
+	if err := <-ran; err != timers.ErrClosed {
+		t.Fatalf("Run() = %v, want ErrClosed", err)
+	}
+	for range 4 {
+		<-producers
+	}
+	if n := late.Load(); n > 1 {
+		t.Fatalf("%d callbacks ran after Close returned, want at most the one running", n)
+	}
+}
