@@ -158,7 +158,8 @@ func (t *Timer) Refresh() {
 // goroutines that see traffic on what the timer guards: when the timer comes
 // due and finds it touched, it starts over with its full duration instead of
 // running. A timer touched at least once every d never runs; one left alone
-// runs between d and 2d after the last touch. It costs one atomic store.
+// runs between d and 2d after the last touch. It costs an atomic load, and
+// an atomic OR on the first touch since the timer last came due.
 func (t *Timer) Touch() {
 	if atomic.LoadUint32(&t.msTouched)&1 == 0 { // spare the cache line when already touched
 		atomic.OrUint32(&t.msTouched, 1)
