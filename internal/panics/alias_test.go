@@ -26,7 +26,7 @@ func TestOnePanicErrorType(t *testing.T) {
 
 	mwErr := middleware.Compose(middleware.Recover[int](), func(int, middleware.Next) error {
 		panic("from a layer")
-	})(0, nil)
+	})(0, middleware.Next{})
 
 	for _, err := range []error{loopErr, poolErr, mwErr} {
 		var pe *workerpool.PanicError // any of the three names will do
