@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/nodekit/nodekit/events"
+	"github.com/nodekit/nodekit/internal/memtest"
 )
 
 // sameHandle compares listener handles by identity.
@@ -384,7 +385,7 @@ func TestManyNamesMemory(t *testing.T) {
 	}
 	var e events.Emitter[int]
 	e.On("keep", func(int) {})
-	before := heapInUse()
+	before := memtest.LiveHeap()
 	hs := make([]*events.Listener, n)
 	for i := range hs {
 		hs[i] = e.On(name(i), func(int) {})
@@ -393,7 +394,7 @@ func TestManyNamesMemory(t *testing.T) {
 		e.Off(h)
 	}
 	hs = nil
-	if grown := int64(heapInUse()) - int64(before); grown > 64<<10 {
+	if grown := memtest.LiveHeap() - before; grown > 64<<10 {
 		t.Fatalf("after %d names added and removed, the heap grew by %d KiB, want < 64 KiB", n, grown>>10)
 	}
 	if names := e.EventNames(); len(names) != 1 {

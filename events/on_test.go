@@ -14,6 +14,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/nodekit/nodekit/events"
 	"github.com/nodekit/nodekit/internal/leaktest"
+	"github.com/nodekit/nodekit/internal/memtest"
 	"pgregory.net/rapid"
 )
 
@@ -351,14 +352,6 @@ func TestOnRegistersAtCall(t *testing.T) {
 	})
 }
 
-// heapInUse returns the bytes of live heap objects after a full collection.
-func heapInUse() uint64 {
-	runtime.GC()
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	return ms.HeapAlloc
-}
-
 // A consumer that stays one value behind holds a backlog of one or two
 // values, whatever went through: On's buffer follows the backlog.
 func TestOnMemoryFollowsBacklog(t *testing.T) {
@@ -370,7 +363,7 @@ func TestOnMemoryFollowsBacklog(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	seq := events.On(ctx, &e, "v")
-	before := heapInUse()
+	before := memtest.LiveHeap()
 	go func() {
 		for e.ListenerCount("v") == 0 {
 			runtime.Gosched()
@@ -386,7 +379,7 @@ func TestOnMemoryFollowsBacklog(t *testing.T) {
 		if got == n-1 {
 			// The loop is idle between values here, with one buffered;
 			// the sequence and its buffer are alive.
-			if grown := int64(heapInUse()) - int64(before); grown > 64<<10 {
+			if grown := memtest.LiveHeap() - before; grown > 64<<10 {
 				t.Fatalf("after %d values through a loop one behind, the heap grew by %d KiB, want < 64 KiB", n, grown>>10)
 			}
 		}
@@ -406,7 +399,7 @@ func TestOnMemoryAfterBurst(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	seq := events.On(ctx, &e, "v")
-	before := heapInUse()
+	before := memtest.LiveHeap()
 	for range n {
 		e.Emit("v", [4]int{})
 	}
@@ -416,7 +409,7 @@ func TestOnMemoryAfterBurst(t *testing.T) {
 			break
 		}
 	}
-	if grown := int64(heapInUse()) - int64(before); grown > 64<<10 {
+	if grown := memtest.LiveHeap() - before; grown > 64<<10 {
 		t.Fatalf("after a burst of %d values, drained, the heap grew by %d KiB, want < 64 KiB", n, grown>>10)
 	}
 	runtime.KeepAlive(seq)
@@ -463,7 +456,7 @@ func TestHelpersManyUnderOneContext(t *testing.T) {
 	var e events.Emitter[int]
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
-	before := heapInUse()
+	before := memtest.LiveHeap()
 	for i := range n {
 		seq := events.On(ctx, &e, "x")
 		ch := events.OnceChan(ctx, &e, "x")
@@ -473,7 +466,7 @@ func TestHelpersManyUnderOneContext(t *testing.T) {
 		}
 		<-ch
 	}
-	if grown := int64(heapInUse()) - int64(before); grown > 64<<10 {
+	if grown := memtest.LiveHeap() - before; grown > 64<<10 {
 		t.Fatalf("after %d On and OnceChan calls under one context, the heap grew by %d KiB, want < 64 KiB", n, grown>>10)
 	}
 	noListeners(t, &e)

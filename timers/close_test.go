@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/nodekit/nodekit/internal/leaktest"
+	"github.com/nodekit/nodekit/internal/memtest"
 	"github.com/nodekit/nodekit/timers"
 )
 
@@ -179,7 +180,7 @@ func TestGoexitClosesLoop(t *testing.T) {
 func TestClosedLoopKeepsNoPosts(t *testing.T) {
 	var l timers.Loop
 	l.Close()
-	start := liveHeap()
+	start := memtest.LiveHeap()
 	for i := range 100_000 {
 		data := make([]byte, 64)
 		if err := l.Post(func() { data[0] = byte(i) }); err != timers.ErrClosed {
@@ -189,7 +190,7 @@ func TestClosedLoopKeepsNoPosts(t *testing.T) {
 		l.SetImmediate(func() { data[2] = byte(i) })
 		l.NextTick(func() { data[3] = byte(i) })
 	}
-	if kept := liveHeap() - start; kept > heapSlack {
+	if kept := memtest.LiveHeap() - start; kept > heapSlack {
 		t.Fatalf("a closed loop keeps %d KiB after 100,000 posts, want at most %d KiB", kept>>10, heapSlack>>10)
 	}
 	runtime.KeepAlive(&l)

@@ -7,18 +7,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nodekit/nodekit/internal/memtest"
 	"github.com/nodekit/nodekit/timers"
 	"pgregory.net/rapid"
 )
-
-// liveHeap returns the bytes of live heap objects, after two collections.
-func liveHeap() int64 {
-	runtime.GC()
-	runtime.GC()
-	var m runtime.MemStats
-	runtime.ReadMemStats(&m)
-	return int64(m.HeapAlloc)
-}
 
 // heapSlack is how far the live heap may be from where it started once the
 // work is gone: the runtime's own noise, far below what any of the leaks
@@ -49,11 +41,11 @@ func TestTimerMemoryFollowsWork(t *testing.T) {
 			n := tc.n
 			ts := make([]*timers.Timer, n)
 			l.SetTimeout(noop, time.Second).Clear() // the loop's own first-use state
-			start := liveHeap()
+			start := memtest.LiveHeap()
 			for i := range ts {
 				ts[i] = l.SetTimeout(noop, tc.d(i))
 			}
-			armed := liveHeap()
+			armed := memtest.LiveHeap()
 			per := (armed - start) / int64(n)
 			if tc.perTimer > 0 && per > tc.perTimer {
 				t.Errorf("a live timer costs %d bytes, want at most %d", per, tc.perTimer)
@@ -62,7 +54,7 @@ func TestTimerMemoryFollowsWork(t *testing.T) {
 				tm.Clear()
 			}
 			clear(ts) // the handles: the program's, not the loop's
-			kept := liveHeap() - start
+			kept := memtest.LiveHeap() - start
 			t.Logf("%d B per live timer; %d KiB kept after clearing them", per, kept>>10)
 			if kept > heapSlack {
 				t.Errorf("after clearing %d timers the loop keeps %d KiB, want at most %d KiB",
@@ -85,7 +77,7 @@ func TestQueueMemoryFollowsBacklog(t *testing.T) {
 	chains := func(queue func(*timers.Loop, func())) func(t *testing.T) {
 		return func(t *testing.T) {
 			var l timers.Loop
-			start := liveHeap()
+			start := memtest.LiveHeap()
 			var kept int64
 			for range 2 {
 				k := 0
@@ -94,7 +86,7 @@ func TestQueueMemoryFollowsBacklog(t *testing.T) {
 					if k++; k < n {
 						queue(&l, step)
 					} else if kept == 0 {
-						kept = liveHeap() - start // the other chain's last step is queued
+						kept = memtest.LiveHeap() - start // the other chain's last step is queued
 					}
 				}
 				queue(&l, step)
@@ -112,14 +104,14 @@ func TestQueueMemoryFollowsBacklog(t *testing.T) {
 	burst := func(queue func(*timers.Loop, func())) func(t *testing.T) {
 		return func(t *testing.T) {
 			var l timers.Loop
-			start := liveHeap()
+			start := memtest.LiveHeap()
 			for range n {
 				queue(&l, noop)
 			}
 			if err := l.Run(t.Context()); err != nil {
 				t.Fatalf("Run() = %v", err)
 			}
-			kept := liveHeap() - start
+			kept := memtest.LiveHeap() - start
 			t.Logf("%d KiB kept once idle", kept>>10)
 			if kept > heapSlack {
 				t.Errorf("idle after a burst of %d, the loop keeps %d KiB, want at most %d KiB",

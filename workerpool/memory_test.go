@@ -2,19 +2,11 @@ package workerpool_test
 
 import (
 	"context"
-	"runtime"
 	"testing"
 
+	"github.com/nodekit/nodekit/internal/memtest"
 	"github.com/nodekit/nodekit/workerpool"
 )
-
-// heapInUse returns the live heap after a collection.
-func heapInUse() uint64 {
-	runtime.GC()
-	var m runtime.MemStats
-	runtime.ReadMemStats(&m)
-	return m.HeapAlloc
-}
 
 // Memory follows the backlog, not the history: a million tasks queued
 // behind a held worker take about 24 bytes each (48 with their own
@@ -41,15 +33,15 @@ func TestMemoryFollowsBacklog(t *testing.T) {
 			started := make(chan struct{})
 			p.Submit(context.Background(), func(context.Context) { close(started); <-release })
 			<-started
-			before := heapInUse()
+			before := memtest.LiveHeap()
 			task := func(context.Context) {}
 			for range n {
 				if err := p.Submit(tt.ctx, task); err != nil {
 					t.Fatal(err)
 				}
 			}
-			queued := heapInUse()
-			if per := float64(int64(queued)-int64(before)) / float64(n); per > tt.perTask {
+			queued := memtest.LiveHeap()
+			if per := float64(queued-before) / float64(n); per > tt.perTask {
 				t.Errorf("%d queued tasks hold %.1f B each, want at most %.0f", n, per, tt.perTask)
 			}
 			close(release)
@@ -57,9 +49,9 @@ func TestMemoryFollowsBacklog(t *testing.T) {
 			// run, the backlog has.
 			last := workerpool.Go(context.Background(), p, func(context.Context) (int, error) { return 0, nil })
 			last.Wait(context.Background())
-			t.Logf("%.1f B per queued task", float64(int64(queued)-int64(before))/float64(n))
-			if idle := heapInUse(); idle > before+128<<10 {
-				t.Errorf("after the backlog ran, the idle pool holds %d B more than before it (%d B with it queued)", int64(idle)-int64(before), int64(queued)-int64(before))
+			t.Logf("%.1f B per queued task", float64(queued-before)/float64(n))
+			if idle := memtest.LiveHeap(); idle > before+128<<10 {
+				t.Errorf("after the backlog ran, the idle pool holds %d B more than before it (%d B with it queued)", idle-before, queued-before)
 			}
 		})
 	}
