@@ -145,6 +145,16 @@ func (s *wheelTimers) clear(i int)   { mustWheel(s.tw.RemoveTimer(i)) }
 func (s *wheelTimers) settle() { s.clear(-1) }
 func (s *wheelTimers) stop()   { s.tw.Stop() }
 
+// undoBatch clears, with the clock stopped, the timerBatch timers a Create
+// benchmark has just armed in the slots after the liveTimers live ones.
+func undoBatch(b *testing.B, clear func(int)) {
+	b.StopTimer()
+	for k := range timerBatch {
+		clear(liveTimers + k)
+	}
+	b.StartTimer()
+}
+
 func mustWheel(err error) {
 	if err != nil {
 		panic(err)
@@ -156,21 +166,13 @@ func mustWheel(err error) {
 // timerBatch operations the clock stops while the timers just created are
 // cleared again (undoBatch).
 func BenchmarkTimerCreate(b *testing.B) {
-	const first = liveTimers // the slots of the timers created
-	undoBatch := func(b *testing.B, clear func(int)) {
-		b.StopTimer()
-		for k := range timerBatch {
-			clear(first + k)
-		}
-		b.StartTimer()
-	}
 	b.Run("lib=nodekit", func(b *testing.B) {
 		s := newNodekitTimers(liveTimers+timerBatch, liveTimers, timerTimeout, timerNoop)
 		defer s.stop()
 		b.ReportAllocs()
 		j := 0
 		for b.Loop() {
-			s.set(first + j)
+			s.set(liveTimers + j)
 			if j++; j == timerBatch {
 				undoBatch(b, s.clear)
 				j = 0
@@ -183,7 +185,7 @@ func BenchmarkTimerCreate(b *testing.B) {
 		b.ReportAllocs()
 		j := 0
 		for b.Loop() {
-			s.set(first + j)
+			s.set(liveTimers + j)
 			if j++; j == timerBatch {
 				undoBatch(b, s.clear)
 				j = 0
@@ -196,7 +198,7 @@ func BenchmarkTimerCreate(b *testing.B) {
 		b.ReportAllocs()
 		j := 0
 		for b.Loop() {
-			s.set(first + j)
+			s.set(liveTimers + j)
 			if j++; j == timerBatch {
 				undoBatch(b, s.clear)
 				j = 0
@@ -319,14 +321,6 @@ func BenchmarkTimerClear(b *testing.B) {
 // a nanosecond count (nodekit counts whole milliseconds, as Node does, so
 // they share its per-duration lists).
 func BenchmarkTimerCreateComputed(b *testing.B) {
-	const first = liveTimers
-	undoBatch := func(b *testing.B, clear func(int)) {
-		b.StopTimer()
-		for k := range timerBatch {
-			clear(first + k)
-		}
-		b.StartTimer()
-	}
 	b.Run("lib=nodekit", func(b *testing.B) {
 		s := newNodekitTimers(liveTimers+timerBatch, liveTimers, timerTimeout, timerNoop)
 		defer s.stop()
@@ -334,7 +328,7 @@ func BenchmarkTimerCreateComputed(b *testing.B) {
 		b.ReportAllocs()
 		j := 0
 		for b.Loop() {
-			s.ts[first+j] = s.loop.SetTimeout(s.fn, time.Until(deadline))
+			s.ts[liveTimers+j] = s.loop.SetTimeout(s.fn, time.Until(deadline))
 			if j++; j == timerBatch {
 				undoBatch(b, s.clear)
 				j = 0
@@ -348,7 +342,7 @@ func BenchmarkTimerCreateComputed(b *testing.B) {
 		b.ReportAllocs()
 		j := 0
 		for b.Loop() {
-			s.ts[first+j] = time.AfterFunc(time.Until(deadline), s.fn)
+			s.ts[liveTimers+j] = time.AfterFunc(time.Until(deadline), s.fn)
 			if j++; j == timerBatch {
 				undoBatch(b, s.clear)
 				j = 0
