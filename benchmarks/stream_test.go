@@ -33,12 +33,11 @@ const (
 	// streamBatchSize is the batch size of BenchmarkStreamBatch.
 	streamBatchSize = 64
 	// streamChainBuffer is the buffer of every channel of the hand-written
-	// sequential channel pipeline: the fastest of 16, 64, 128, 256 and 1024
-	// measured here (64 to 1024 were within about 15%).
+	// sequential channel pipeline (chosen by measurement: see
+	// benchmarks/README.md).
 	streamChainBuffer = 1024
 	// streamSpinRounds is the length of the dependent multiply-add chain
-	// the slow concurrent stage computes before x*3: about 1 µs of CPU on the
-	// project's machine (800 rounds took 760 ns).
+	// the slow concurrent stage computes before x*3: about 1 µs of CPU here.
 	streamSpinRounds = 1050
 )
 
@@ -266,6 +265,8 @@ type streamConcLib struct {
 	ordered bool
 	// errs: an error from fn ends the run and is returned.
 	errs bool
+	// serial: calls fn on the calling goroutine only, n is ignored.
+	serial bool
 	run  func(ctx context.Context, items, n int, fn func(context.Context, int) (int, error)) (streamSink, error)
 }
 
@@ -274,6 +275,7 @@ var streamConcLibs = []streamConcLib{
 	{name: "channel", ordered: true, errs: true, run: streamConcChannel},
 	{name: "channel-unordered", errs: true, run: streamConcChannelUnordered},
 	{name: "conc", ordered: true, run: streamConcConc},
+	{name: "sequential", ordered: true, errs: true, serial: true, run: streamConcSequential},
 }
 
 // streamWindow is the number of items the hand-written concurrent
@@ -329,6 +331,25 @@ func streamConcConc(ctx context.Context, items, n int, fn func(context.Context, 
 	}
 	cs.Wait()
 	return s, first
+}
+
+// streamConcSequential is the reference: fn called in a plain loop on the
+// calling goroutine, n ignored (the same setup appears in every n row). It
+// shows whether running fn on several goroutines pays at all.
+func streamConcSequential(ctx context.Context, items, _ int, fn func(context.Context, int) (int, error)) (streamSink, error) {
+	var s streamSink
+	rest := streamRest(&s)
+	for i := range items {
+		if err := ctx.Err(); err != nil {
+			return s, err
+		}
+		v, err := fn(ctx, i)
+		if err != nil {
+			return s, err
+		}
+		rest(v)
+	}
+	return s, nil
 }
 
 // streamConcFns are the concurrent stage's functions and the source length
@@ -464,47 +485,10 @@ type chanResult[U any] struct {
 	ok  bool // in the ring: holds a result
 }
 
-// chanOrdered is the hand-written ordered pipeline, the anchor of the
-// issue's "within 1.5×" target, written to do the same job as an ordered
-// concurrent map: it calls fn on n worker goroutines for the items of src
-// and hands the results to sink in source order, on the calling goroutine;
-// the first error (from fn or sink) or the end of ctx stops it, and it
-// returns only once every goroutine it started has exited.
-//
-// A feeder goroutine numbers the items and sends them to the workers, which
-// send their results back, out of order, to the caller, which puts them in
-// order in a ring. At most window items are between the feeder and the
-// sink: the feeder takes a token (a send on a channel of capacity window)
-// before each item and the caller gives it back (a receive) when the item
-// leaves it. So the ring needs only window slots, and no send to in or out
-// ever blocks, as both have capacity window: a worker never waits for the
-// caller, and there is no select on the hot path. Per item that is three
-// channel transfers (token, in, out) and two ctx.Err loads (atomic).
-//
-// To stop, the caller cancels the derived context and drains out, giving
-// back every token; the feeder sees the context ended after its next token
-// and closes in; the workers send what they hold (without calling fn) and
-// the last one closes out.
-func chanOrdered[T, U any](ctx context.Context, src iter.Seq[T], n, window int, fn func(context.Context, T) (U, error), sink func(U) error) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	tokens := make(chan struct{}, window)
-	in := make(chan chanJob[T], window)
-	out := make(chan chanResult[U], window)
-	fedAll := false // written by the feeder before close(in), read after out closes
-	go func() {
-		defer close(in)
-		seq := 0
-		for v := range src {
-			tokens <- struct{}{}
-			if ctx.Err() != nil {
-				return
-			}
-			in <- chanJob[T]{seq, v}
-			seq++
-		}
-		fedAll = true
-	}()
+// chanWorkers starts n workers that call fn for each job of in and send the
+// result to out; the last one to finish closes out. Once ctx has ended they
+// send ctx.Err() instead of calling fn.
+func chanWorkers[T, U any](ctx context.Context, n int, fn func(context.Context, T) (U, error), in <-chan chanJob[T], out chan<- chanResult[U]) {
 	var active atomic.Int64
 	active.Store(int64(n))
 	for range n {
@@ -523,6 +507,41 @@ func chanOrdered[T, U any](ctx context.Context, src iter.Seq[T], n, window int, 
 			}
 		}()
 	}
+}
+
+// chanOrdered is the hand-written ordered pipeline, the anchor of the
+// issue's "within 1.5×" target, written to do the job of an ordered
+// concurrent map: it calls fn on n worker goroutines for the items of src
+// and hands the results to sink in source order, on the calling goroutine;
+// the first error (from fn or sink) or the end of ctx stops it (and the
+// source), and it returns only once every goroutine it started has exited.
+//
+// The calling goroutine runs the source and sends each item, numbered, to
+// the workers (channel in), which send their results back out of order
+// (channel out); the caller puts them in order in a ring and hands them to
+// sink. At most window items are between the source and the sink: when
+// that many are out, the caller receives results before it sends the next
+// item. So the ring needs only window slots, and no send to in or out ever
+// blocks, as both have capacity window: a worker never waits for the
+// caller, there is no select on the hot path and no goroutine besides the
+// workers. Per item: two channel transfers (in, out) and two ctx.Err loads
+// (atomic).
+//
+// To stop, the caller cancels the derived context, stops the source, closes
+// in and drains out; the workers send what they still hold without calling
+// fn, and the last one closes out.
+//
+// (A first version had a feeder goroutine run the source and take a token
+// from a channel of capacity window per item, which the caller gave back:
+// three transfers per item and one more goroutine to wake; it was 10 to 50%
+// slower here with the trivial fn, and slower than one goroutine with the
+// 1 µs fn.)
+func chanOrdered[T, U any](ctx context.Context, src iter.Seq[T], n, window int, fn func(context.Context, T) (U, error), sink func(U) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	in := make(chan chanJob[T], window)
+	out := make(chan chanResult[U], window)
+	chanWorkers(ctx, n, fn, in, out)
 
 	size := 1 // the ring: a power of two of at least window slots
 	for size < window {
@@ -530,104 +549,95 @@ func chanOrdered[T, U any](ctx context.Context, src iter.Seq[T], n, window int, 
 	}
 	ring := make([]chanResult[U], size)
 	mask := size - 1
-	next, held := 0, 0 // next: seq of the next item for sink; held: items in the ring
+	seq, next := 0, 0 // seq: of the next item sent; next: of the next item for sink
 	var err error
-	for r := range out {
-		if err != nil { // draining
-			<-tokens
-			continue
-		}
+	// take handles one result: the first error ends the run; a result in
+	// order goes to sink, with those after it already in the ring; one out
+	// of order waits in the ring.
+	take := func(r chanResult[U]) {
 		switch {
+		case err != nil:
 		case r.err != nil:
 			err = r.err
-			<-tokens
 		case r.seq != next:
 			r.ok = true
 			ring[r.seq&mask] = r
-			held++
-			continue
 		default:
 			for {
-				<-tokens
 				if err = sink(r.v); err != nil {
-					break
+					return
 				}
 				next++
 				slot := &ring[next&mask]
 				if !slot.ok {
-					break
+					return
 				}
 				r = *slot
 				*slot = chanResult[U]{}
-				held--
-			}
-		}
-		if err != nil {
-			cancel()
-			for ; held > 0; held-- {
-				<-tokens
 			}
 		}
 	}
+	fedAll := true
+	for v := range src {
+		for seq-next == window && err == nil {
+			take(<-out)
+		}
+		if err == nil {
+			err = ctx.Err()
+		}
+		if err != nil {
+			fedAll = false
+			break
+		}
+		in <- chanJob[T]{seq, v}
+		seq++
+	}
+	close(in)
+	for r := range out {
+		take(r)
+	}
 	if err == nil && !fedAll {
-		err = ctx.Err() // ctx ended before the source did
+		err = ctx.Err()
 	}
 	return err
 }
 
 // chanUnordered is the hand-written unordered pipeline: chanOrdered without
-// the tokens and the ring. The feeder sends the items to in, the n workers
-// send their results to out as they finish; both have capacity window.
-// Stopping is the same: cancel, drain out, the feeder stops at its next
-// item, the last worker closes out.
+// the ring. The caller sends at most window items ahead of the results it
+// has received and hands each result to sink as it arrives.
 func chanUnordered[T, U any](ctx context.Context, src iter.Seq[T], n, window int, fn func(context.Context, T) (U, error), sink func(U) error) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	in := make(chan T, window)
+	in := make(chan chanJob[T], window)
 	out := make(chan chanResult[U], window)
-	fedAll := false
-	go func() {
-		defer close(in)
-		for v := range src {
-			if ctx.Err() != nil {
-				return
-			}
-			in <- v
-		}
-		fedAll = true
-	}()
-	var active atomic.Int64
-	active.Store(int64(n))
-	for range n {
-		go func() {
-			defer func() {
-				if active.Add(-1) == 0 {
-					close(out)
-				}
-			}()
-			for v := range in {
-				var r chanResult[U]
-				if r.err = ctx.Err(); r.err == nil {
-					r.v, r.err = fn(ctx, v)
-				}
-				out <- r
-			}
-		}()
-	}
+	chanWorkers(ctx, n, fn, in, out)
+
+	pending := 0 // items sent whose result has not been received
 	var err error
-	for r := range out {
-		if err != nil {
-			continue
-		}
-		if err = r.err; err == nil {
-			err = sink(r.v)
-		}
-		if err != nil {
-			cancel()
+	take := func(r chanResult[U]) {
+		pending--
+		if err == nil {
+			if err = r.err; err == nil {
+				err = sink(r.v)
+			}
 		}
 	}
-	if err == nil && !fedAll {
-		err = ctx.Err()
+	for v := range src {
+		for pending == window && err == nil {
+			take(<-out)
+		}
+		if err == nil {
+			err = ctx.Err()
+		}
+		if err != nil {
+			break
+		}
+		in <- chanJob[T]{v: v}
+		pending++
+	}
+	close(in)
+	for r := range out {
+		take(r)
 	}
 	return err
 }
@@ -675,8 +685,11 @@ func TestStreamSetups(t *testing.T) {
 				}))
 				name := fmt.Sprintf("run(200 waiting items, n=%d)", n)
 				p.check(t, name, got, err, 200, 200, n, lib.ordered)
-				if most := p.most.Load(); n > 1 && most < 2 {
+				if most := p.most.Load(); n > 1 && most < 2 && !lib.serial {
 					t.Errorf("%s: at most %d call of fn at once, want several", name, most)
+				}
+				if most := p.most.Load(); lib.serial && most != 1 {
+					t.Errorf("%s: %d calls of fn at once, want 1", name, most)
 				}
 			}
 			if !lib.errs {
