@@ -267,7 +267,7 @@ type streamConcLib struct {
 	errs bool
 	// serial: calls fn on the calling goroutine only, n is ignored.
 	serial bool
-	run  func(ctx context.Context, items, n int, fn func(context.Context, int) (int, error)) (streamSink, error)
+	run    func(ctx context.Context, items, n int, fn func(context.Context, int) (int, error)) (streamSink, error)
 }
 
 // streamConcLibs, nodekit first: the base of benchstat's comparison.
