@@ -172,7 +172,7 @@ type result[U any] struct {
 	seq     int
 	v       U
 	err     error
-	skipped bool // fn was not called: the stream is ending before this element
+	skipped bool // fn was not called: an element failed, and this one comes after it
 	ok      bool // in the ring: holds a result
 }
 
@@ -251,21 +251,31 @@ func (e *engine[T, U]) read(s Stream[T]) {
 		}
 		close(e.in)
 	}()
+	// When the workers' context ends (the stream stops, or ctx ended), the
+	// reader stops and says why: a source cut short is not a source that
+	// ended.
 	e.tokens <- struct{}{} // the first element's token
-	if e.ctx.Err() == nil {
+	if e.srcErr = e.ctx.Err(); e.srcErr == nil {
 		seq := 0
 		for v, err := range s {
 			if err != nil {
 				e.srcErr = err
 				break
 			}
-			if e.ctx.Err() != nil {
+			if e.srcErr = e.ctx.Err(); e.srcErr != nil {
 				break
 			}
 			e.in <- job[T]{seq, v}
 			seq++
 			e.tokens <- struct{}{} // the next element's token
-			if e.ctx.Err() != nil {
+			if e.srcErr = e.ctx.Err(); e.srcErr != nil {
+				break
+			}
+			// After a failure no element is handed out past it: stop
+			// here, or the tokens of skipped results would let the
+			// source run ahead of the consumer. Checked after the
+			// token, which a skipped result may have given back.
+			if e.failed.Load() != math.MaxInt64 {
 				break
 			}
 		}
@@ -292,7 +302,11 @@ func (e *engine[T, U]) work() {
 // a worker in its place.
 func (e *engine[T, U]) call(j job[T]) (r result[U]) {
 	r.seq = j.seq
-	if e.ctx.Err() != nil || e.skip(j.seq) {
+	if err := e.ctx.Err(); err != nil { // the stream is stopping, or ctx ended
+		r.err = err
+		return r
+	}
+	if e.skip(j.seq) {
 		r.skipped = true
 		return r
 	}
@@ -365,6 +379,10 @@ func (e *engine[T, U]) ordered(ctx context.Context, window int, yield func(U, er
 	mask := size - 1
 	var zero U
 	for next := 0; ; next++ {
+		if err := ctx.Err(); err != nil {
+			yield(zero, err)
+			return
+		}
 		var r result[U]
 		if slot := &ring[next&mask]; slot.ok {
 			r = *slot
@@ -393,10 +411,6 @@ func (e *engine[T, U]) ordered(ctx context.Context, window int, yield func(U, er
 			}
 		}
 		<-e.tokens
-		if err := ctx.Err(); err != nil {
-			yield(zero, err)
-			return
-		}
 		if r.err != nil {
 			yield(zero, r.err)
 			return
@@ -411,6 +425,10 @@ func (e *engine[T, U]) ordered(ctx context.Context, window int, yield func(U, er
 func (e *engine[T, U]) unordered(ctx context.Context, yield func(U, error) bool) {
 	var zero U
 	for {
+		if err := ctx.Err(); err != nil {
+			yield(zero, err)
+			return
+		}
 		r, ok, err := e.receive(ctx)
 		if err != nil {
 			yield(zero, err)
@@ -425,10 +443,6 @@ func (e *engine[T, U]) unordered(ctx context.Context, yield func(U, error) bool)
 		<-e.tokens
 		if r.skipped {
 			continue
-		}
-		if err := ctx.Err(); err != nil {
-			yield(zero, err)
-			return
 		}
 		if r.err != nil {
 			yield(zero, r.err)
