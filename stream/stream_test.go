@@ -15,7 +15,7 @@ import (
 )
 
 func double(x int) (int, error) { return 2 * x, nil }
-func even(x int) bool          { return x%2 == 0 }
+func even(x int) bool           { return x%2 == 0 }
 
 func TestSources(t *testing.T) {
 	s := stream.Of(1, 2, 3)
@@ -176,19 +176,23 @@ func TestBreakStopsEveryStage(t *testing.T) {
 	ctx := context.Background()
 	id := func(_ context.Context, x int) (int, error) { return x, nil }
 	ops := map[string]func(stream.Stream[int]) stream.Stream[int]{
-		"Map":     func(s stream.Stream[int]) stream.Stream[int] { return stream.Map(s, double) },
-		"Filter":  func(s stream.Stream[int]) stream.Stream[int] { return stream.Filter(s, even) },
-		"FlatMap": func(s stream.Stream[int]) stream.Stream[int] { return stream.FlatMap(s, func(x int) stream.Stream[int] { return stream.Of(x, x) }) },
-		"Take":    func(s stream.Stream[int]) stream.Stream[int] { return stream.Take(s, 1000) },
-		"Tap":     func(s stream.Stream[int]) stream.Stream[int] { return stream.Tap(s, func(int) {}) },
+		"Map":    func(s stream.Stream[int]) stream.Stream[int] { return stream.Map(s, double) },
+		"Filter": func(s stream.Stream[int]) stream.Stream[int] { return stream.Filter(s, even) },
+		"FlatMap": func(s stream.Stream[int]) stream.Stream[int] {
+			return stream.FlatMap(s, func(x int) stream.Stream[int] { return stream.Of(x, x) })
+		},
+		"Take": func(s stream.Stream[int]) stream.Stream[int] { return stream.Take(s, 1000) },
+		"Tap":  func(s stream.Stream[int]) stream.Stream[int] { return stream.Tap(s, func(int) {}) },
 		"Batch": func(s stream.Stream[int]) stream.Stream[int] {
 			return stream.FlatMap(stream.Batch(s, 3), func(b []int) stream.Stream[int] { return stream.FromSlice(b) })
 		},
 		"BatchTimeout": func(s stream.Stream[int]) stream.Stream[int] {
 			return stream.FlatMap(stream.BatchTimeout(ctx, s, 3, time.Hour), func(b []int) stream.Stream[int] { return stream.FromSlice(b) })
 		},
-		"MapConcurrent":    func(s stream.Stream[int]) stream.Stream[int] { return stream.MapConcurrent(ctx, s, 3, id) },
-		"FilterConcurrent": func(s stream.Stream[int]) stream.Stream[int] { return stream.FilterConcurrent(ctx, s, 3, func(context.Context, int) (bool, error) { return true, nil }) },
+		"MapConcurrent": func(s stream.Stream[int]) stream.Stream[int] { return stream.MapConcurrent(ctx, s, 3, id) },
+		"FilterConcurrent": func(s stream.Stream[int]) stream.Stream[int] {
+			return stream.FilterConcurrent(ctx, s, 3, func(context.Context, int) (bool, error) { return true, nil })
+		},
 	}
 	for name, op := range ops {
 		stopped := false
