@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/nodekit/nodekit/internal/leaktest"
+	"github.com/nodekit/nodekit/stream"
 	"github.com/samber/ro"
 	concstream "github.com/sourcegraph/conc/stream"
 )
@@ -87,18 +88,25 @@ func streamCount(items int) iter.Seq[int] {
 	}
 }
 
-// streamBatches yields the ints 0..items-1 in new slices of size items
-// (the last one shorter), as a batching stage does.
-func streamBatches(items, size int) iter.Seq[[]int] {
-	return func(yield func([]int) bool) {
-		for lo := 0; lo < items; lo += size {
-			b := make([]int, min(size, items-lo))
-			for i := range b {
-				b[i] = lo + i
+// seqBatch is a batching stage written by hand over an iter.Seq: the
+// values of s in new slices of n, the last one shorter, as nodekit's Batch
+// cuts a Stream.
+func seqBatch[T any](s iter.Seq[T], n int) iter.Seq[[]T] {
+	return func(yield func([]T) bool) {
+		var b []T
+		for v := range s {
+			if b == nil {
+				b = make([]T, 0, n)
 			}
-			if !yield(b) {
-				return
+			if b = append(b, v); len(b) == n {
+				if !yield(b) {
+					return
+				}
+				b = nil
 			}
+		}
+		if len(b) > 0 {
+			yield(b)
 		}
 	}
 }
@@ -145,9 +153,22 @@ type streamChainLib struct {
 
 // streamChainLibs, nodekit first: the base of benchstat's comparison.
 var streamChainLibs = []streamChainLib{
+	{name: "nodekit", run: streamChainNodekit},
 	{name: "iter", run: streamChainIter},
 	{name: "channel", run: streamChainChannel},
 	{name: "ro", run: streamChainRo},
+}
+
+// streamChainNodekit is the chain in nodekit's spelling: FromSeq over the
+// shared source, Map, Filter, Map, and ForEach as the sink.
+func streamChainNodekit(items int) (streamSink, error) {
+	var s streamSink
+	st := stream.FromSeq(streamCount(items))
+	st = stream.Map(st, func(x int) (int, error) { return streamTriple(x), nil })
+	st = stream.Filter(st, streamEven)
+	st = stream.Map(st, func(x int) (int, error) { return streamInc(x), nil })
+	err := stream.ForEach(st, func(v int) error { s.add(v); return nil })
+	return s, err
 }
 
 // seqMap and seqFilter are iter.Seq stages written by hand: the floor.
@@ -272,16 +293,19 @@ type streamConcLib struct {
 
 // streamConcLibs, nodekit first: the base of benchstat's comparison.
 var streamConcLibs = []streamConcLib{
+	{name: "nodekit", ordered: true, errs: true, run: streamConcNodekit},
+	{name: "nodekit-unordered", errs: true, run: streamConcNodekitUnordered},
 	{name: "channel", ordered: true, errs: true, run: streamConcChannel},
 	{name: "channel-unordered", errs: true, run: streamConcChannelUnordered},
+	{name: "channel-inline", ordered: true, errs: true, run: streamConcChannelInline},
 	{name: "conc", ordered: true, run: streamConcConc},
 	{name: "sequential", ordered: true, errs: true, serial: true, run: streamConcSequential},
 }
 
 // streamWindow is the number of items the hand-written concurrent
-// pipelines let be in flight between their source and their sink, for n
-// workers.
-func streamWindow(n int) int { return 3*n - 1 }
+// pipelines let be between their source and their sink, for n workers:
+// nodekit's default, n running and a HighWaterMark of n-1 (Node's).
+func streamWindow(n int) int { return 2*n - 1 }
 
 // streamRest is the rest of the workload after the concurrent stage, as
 // one sink function: keep the even ones, add 1, sum.
@@ -294,9 +318,35 @@ func streamRest(s *streamSink) func(int) error {
 	}
 }
 
+// streamConcNodekit is the concurrent workload in nodekit's spelling:
+// MapConcurrent over FromSeq of the shared source, then Filter, Map and
+// ForEach, with the default HighWaterMark.
+func streamConcNodekit(ctx context.Context, items, n int, fn func(context.Context, int) (int, error)) (streamSink, error) {
+	return streamConcNodekitWith(ctx, items, n, fn)
+}
+
+func streamConcNodekitWith(ctx context.Context, items, n int, fn func(context.Context, int) (int, error), opts ...stream.Option) (streamSink, error) {
+	var s streamSink
+	st := stream.MapConcurrent(ctx, stream.FromSeq(streamCount(items)), n, fn, opts...)
+	st = stream.Filter(st, streamEven)
+	st = stream.Map(st, func(x int) (int, error) { return streamInc(x), nil })
+	err := stream.ForEach(st, func(v int) error { s.add(v); return nil })
+	return s, err
+}
+
+func streamConcNodekitUnordered(ctx context.Context, items, n int, fn func(context.Context, int) (int, error)) (streamSink, error) {
+	return streamConcNodekitWith(ctx, items, n, fn, stream.Unordered())
+}
+
 func streamConcChannel(ctx context.Context, items, n int, fn func(context.Context, int) (int, error)) (streamSink, error) {
 	var s streamSink
 	err := chanOrdered(ctx, streamCount(items), n, streamWindow(n), fn, streamRest(&s))
+	return s, err
+}
+
+func streamConcChannelInline(ctx context.Context, items, n int, fn func(context.Context, int) (int, error)) (streamSink, error) {
+	var s streamSink
+	err := chanOrderedInline(ctx, streamCount(items), n, streamWindow(n), fn, streamRest(&s))
 	return s, err
 }
 
@@ -406,7 +456,9 @@ type streamBatchLib struct {
 
 // streamBatchLibs, nodekit first: the base of benchstat's comparison.
 var streamBatchLibs = []streamBatchLib{
+	{name: "nodekit", run: streamBatchNodekit},
 	{name: "channel", run: streamBatchChannel},
+	{name: "sequential", run: streamBatchSequential},
 }
 
 // streamRestBatch is streamRest over a batch.
@@ -421,10 +473,37 @@ func streamRestBatch(s *streamSink) func([]int) error {
 	}
 }
 
+// streamBatchNodekit: MapConcurrent over Batch(FromSeq(source), 64), with
+// ForEach as the sink.
+func streamBatchNodekit(ctx context.Context, items, n int, fn func(context.Context, []int) ([]int, error)) (streamSink, error) {
+	var s streamSink
+	st := stream.MapConcurrent(ctx, stream.Batch(stream.FromSeq(streamCount(items)), streamBatchSize), n, fn)
+	err := stream.ForEach(st, streamRestBatch(&s))
+	return s, err
+}
+
 func streamBatchChannel(ctx context.Context, items, n int, fn func(context.Context, []int) ([]int, error)) (streamSink, error) {
 	var s streamSink
-	err := chanOrdered(ctx, streamBatches(items, streamBatchSize), n, streamWindow(n), fn, streamRestBatch(&s))
+	err := chanOrdered(ctx, seqBatch(streamCount(items), streamBatchSize), n, streamWindow(n), fn, streamRestBatch(&s))
 	return s, err
+}
+
+// streamBatchSequential is the reference: the same batches, fn called on
+// each in a plain loop on the calling goroutine, n ignored.
+func streamBatchSequential(ctx context.Context, items, _ int, fn func(context.Context, []int) ([]int, error)) (streamSink, error) {
+	var s streamSink
+	rest := streamRestBatch(&s)
+	for b := range seqBatch(streamCount(items), streamBatchSize) {
+		if err := ctx.Err(); err != nil {
+			return s, err
+		}
+		b, err := fn(ctx, b)
+		if err != nil {
+			return s, err
+		}
+		rest(b)
+	}
+	return s, nil
 }
 
 // BenchmarkStreamBatch runs the batched workload over streamItems ints per
@@ -509,41 +588,160 @@ func chanWorkers[T, U any](ctx context.Context, n int, fn func(context.Context, 
 	}
 }
 
+// chanFeeder starts the feeder goroutine of chanOrdered and chanUnordered:
+// it ranges src and sends each item, numbered, to in, after taking a token
+// (a send on tokens); it stops at the end of src, or at the first item
+// after ctx ended, and closes in. *fedAll, read once out is closed, says
+// whether src ended.
+func chanFeeder[T any](ctx context.Context, src iter.Seq[T], in chan<- chanJob[T], tokens chan<- struct{}, fedAll *bool) {
+	go func() {
+		defer close(in)
+		seq := 0
+		for v := range src {
+			tokens <- struct{}{}
+			if ctx.Err() != nil {
+				return
+			}
+			in <- chanJob[T]{seq, v}
+			seq++
+		}
+		*fedAll = true
+	}()
+}
+
 // chanOrdered is the hand-written ordered pipeline, the anchor of the
 // issue's "within 1.5×" target, written to do the job of an ordered
-// concurrent map: it calls fn on n worker goroutines for the items of src
-// and hands the results to sink in source order, on the calling goroutine;
-// the first error (from fn or sink) or the end of ctx stops it (and the
-// source), and it returns only once every goroutine it started has exited.
+// concurrent map with the same guarantees: it calls fn on n worker
+// goroutines for the items of src and hands the results to sink in source
+// order, on the calling goroutine, while a feeder goroutine runs src (so a
+// source that waits never holds back results already made); the first
+// error (from fn or sink) or the end of ctx stops it, and it returns only
+// once every goroutine it started has exited.
 //
-// The calling goroutine runs the source and sends each item, numbered, to
-// the workers (channel in), which send their results back out of order
-// (channel out); the caller puts them in order in a ring and hands them to
-// sink. At most window items are between the source and the sink: when
-// that many are out, the caller receives results before it sends the next
-// item. So the ring needs only window slots, and no send to in or out ever
-// blocks, as both have capacity window: a worker never waits for the
-// caller, there is no select on the hot path and no goroutine besides the
-// workers. Per item: two channel transfers (in, out) and two ctx.Err loads
+// The feeder sends the items, numbered, to the workers (channel in), which
+// send their results back out of order (channel out); the caller puts them
+// in order in a ring and hands them to sink. At most window items are
+// between the feeder and the sink: the feeder takes a token (a send on a
+// channel of capacity window) before each item and the caller gives it
+// back (a receive) when the item leaves it. So the ring needs window slots,
+// and no send to in or out ever blocks, as both have capacity window: a
+// worker never waits for the caller, and there is no select anywhere. Per
+// item: three channel transfers (token, in, out) and two ctx.Err loads
 // (atomic).
 //
-// To stop, the caller cancels the derived context, stops the source, closes
-// in and drains out; the workers send what they still hold without calling
-// fn, and the last one closes out.
-//
-// (A first version had a feeder goroutine run the source and take a token
-// from a channel of capacity window per item, which the caller gave back:
-// three transfers per item and one more goroutine to wake; it was 10 to 50%
-// slower here with the trivial fn, and slower than one goroutine with the
-// 1 µs fn.)
+// To stop, the caller cancels the derived context and drains out, giving
+// back every token it holds or receives; the feeder sees the context ended
+// after its next token and closes in; the workers send what they still
+// hold without calling fn, and the last one closes out.
 func chanOrdered[T, U any](ctx context.Context, src iter.Seq[T], n, window int, fn func(context.Context, T) (U, error), sink func(U) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	tokens := make(chan struct{}, window)
+	in := make(chan chanJob[T], window)
+	out := make(chan chanResult[U], window)
+	fedAll := false
+	chanFeeder(ctx, src, in, tokens, &fedAll)
+	chanWorkers(ctx, n, fn, in, out)
+
+	size := 1 // the ring: a power of two of at least window slots
+	for size < window {
+		size *= 2
+	}
+	ring := make([]chanResult[U], size)
+	mask := size - 1
+	next, held := 0, 0 // next: seq of the next item for sink; held: results in the ring
+	var err error
+	for r := range out {
+		if err != nil { // draining
+			<-tokens
+			continue
+		}
+		switch {
+		case r.err != nil:
+			err = r.err
+			<-tokens
+		case r.seq != next:
+			r.ok = true
+			ring[r.seq&mask] = r
+			held++
+			continue
+		default:
+			for {
+				<-tokens
+				if err = sink(r.v); err != nil {
+					break
+				}
+				next++
+				slot := &ring[next&mask]
+				if !slot.ok {
+					break
+				}
+				r = *slot
+				*slot = chanResult[U]{}
+				held--
+			}
+		}
+		if err != nil {
+			cancel()
+			for ; held > 0; held-- {
+				<-tokens
+			}
+		}
+	}
+	if err == nil && !fedAll {
+		err = ctx.Err() // ctx ended before the source did
+	}
+	return err
+}
+
+// chanUnordered is the hand-written unordered pipeline: chanOrdered without
+// the ring; each result goes to sink as it arrives, and gives its token
+// back.
+func chanUnordered[T, U any](ctx context.Context, src iter.Seq[T], n, window int, fn func(context.Context, T) (U, error), sink func(U) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	tokens := make(chan struct{}, window)
+	in := make(chan chanJob[T], window)
+	out := make(chan chanResult[U], window)
+	fedAll := false
+	chanFeeder(ctx, src, in, tokens, &fedAll)
+	chanWorkers(ctx, n, fn, in, out)
+
+	var err error
+	for r := range out {
+		<-tokens
+		if err != nil { // draining
+			continue
+		}
+		if err = r.err; err == nil {
+			err = sink(r.v)
+		}
+		if err != nil {
+			cancel()
+		}
+	}
+	if err == nil && !fedAll {
+		err = ctx.Err()
+	}
+	return err
+}
+
+// chanOrderedInline is chanOrdered without the feeder goroutine and the
+// tokens: the calling goroutine ranges src itself, sends each item to in,
+// and when window items are out, receives results (and hands those in
+// order to sink) before it sends the next one. Per item: two channel
+// transfers (in, out), and one goroutine fewer to wake. The price is a
+// guarantee: results wait while src waits for its next item, so a source
+// that blocks (a channel, a pipe fed by what the sink does) delays or
+// deadlocks them. It shows what the feeder goroutine costs.
+func chanOrderedInline[T, U any](ctx context.Context, src iter.Seq[T], n, window int, fn func(context.Context, T) (U, error), sink func(U) error) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	in := make(chan chanJob[T], window)
 	out := make(chan chanResult[U], window)
 	chanWorkers(ctx, n, fn, in, out)
 
-	size := 1 // the ring: a power of two of at least window slots
+	size := 1
 	for size < window {
 		size *= 2
 	}
@@ -598,46 +796,6 @@ func chanOrdered[T, U any](ctx context.Context, src iter.Seq[T], n, window int, 
 	}
 	if err == nil && !fedAll {
 		err = ctx.Err()
-	}
-	return err
-}
-
-// chanUnordered is the hand-written unordered pipeline: chanOrdered without
-// the ring. The caller sends at most window items ahead of the results it
-// has received and hands each result to sink as it arrives.
-func chanUnordered[T, U any](ctx context.Context, src iter.Seq[T], n, window int, fn func(context.Context, T) (U, error), sink func(U) error) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	in := make(chan chanJob[T], window)
-	out := make(chan chanResult[U], window)
-	chanWorkers(ctx, n, fn, in, out)
-
-	pending := 0 // items sent whose result has not been received
-	var err error
-	take := func(r chanResult[U]) {
-		pending--
-		if err == nil {
-			if err = r.err; err == nil {
-				err = sink(r.v)
-			}
-		}
-	}
-	for v := range src {
-		for pending == window && err == nil {
-			take(<-out)
-		}
-		if err == nil {
-			err = ctx.Err()
-		}
-		if err != nil {
-			break
-		}
-		in <- chanJob[T]{v: v}
-		pending++
-	}
-	close(in)
-	for r := range out {
-		take(r)
 	}
 	return err
 }
@@ -752,6 +910,7 @@ func TestStreamSetups(t *testing.T) {
 	}{
 		{"chanOrdered", chanOrdered[int, int]},
 		{"chanUnordered", chanUnordered[int, int]},
+		{"chanOrderedInline", chanOrderedInline[int, int]},
 	} {
 		for _, n := range []int{1, 4} {
 			seen := 0
