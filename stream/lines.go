@@ -145,17 +145,23 @@ func (sp *splitter) tooLong(yield func(string, error) bool) {
 
 // makeRoom makes room at the end of the buffer for a read: it moves the
 // incomplete line to the front, grows the buffer when that line fills it,
-// and goes back to the first size when the buffer is empty.
+// and goes back to a buffer of the first size once a long line is done and
+// what is left fits in half of one (memory follows the longest line being
+// read, not the longest line ever read).
 func (sp *splitter) makeRoom() {
-	if sp.start == sp.end && len(sp.buf) > linesBuffer {
-		sp.buf = make([]byte, linesBuffer)
-		sp.start, sp.scan, sp.end = 0, 0, 0
+	pending := sp.end - sp.start
+	if len(sp.buf) > linesBuffer && pending <= linesBuffer/2 {
+		small := make([]byte, linesBuffer)
+		copy(small, sp.buf[sp.start:sp.end])
+		sp.buf = small
+		sp.scan -= sp.start
+		sp.start, sp.end = 0, pending
 		return
 	}
 	if sp.start > 0 {
-		n := copy(sp.buf, sp.buf[sp.start:sp.end])
+		copy(sp.buf, sp.buf[sp.start:sp.end])
 		sp.scan -= sp.start
-		sp.start, sp.end = 0, n
+		sp.start, sp.end = 0, pending
 	}
 	if sp.end == len(sp.buf) {
 		grown := make([]byte, 2*len(sp.buf))
