@@ -78,69 +78,86 @@ func BatchTimeout[T any](ctx context.Context, s Stream[T], n int, d time.Duratio
 		}
 		items := make(chan item[T], min(n, maxPrealloc))
 		stop := make(chan struct{})
+		var late *PanicError // a panic of s after the consumer stopped
 		var wg sync.WaitGroup
-		wg.Go(func() { produce(s, items, stop) })
+		wg.Go(func() { late = produce(s, items, stop) })
+		normal := false // the consumer did not panic or call runtime.Goexit
 		defer func() {
 			close(stop)
 			wg.Wait()
+			for it := range items { // what the consumer did not take
+				if pe, ok := it.err.(*PanicError); ok && late == nil {
+					late = pe
+				}
+			}
+			if late != nil && normal {
+				panic(late) // never swallowed
+			}
 		}()
+		batches(ctx, items, n, d, yield)
+		normal = true
+	}
+}
 
-		timer := time.NewTimer(d)
-		timer.Stop()
-		defer timer.Stop()
-		var b []T
-		for {
-			if err := ctx.Err(); err != nil {
-				yield(nil, err)
+// batches is BatchTimeout's consumer side: it fills slices from items and
+// hands them out.
+func batches[T any](ctx context.Context, items <-chan item[T], n int, d time.Duration, yield func([]T, error) bool) {
+	timer := time.NewTimer(d)
+	timer.Stop()
+	defer timer.Stop()
+	var b []T
+	for {
+		if err := ctx.Err(); err != nil {
+			yield(nil, err)
+			return
+		}
+		select {
+		case it, ok := <-items:
+			switch {
+			case !ok:
+				if len(b) > 0 {
+					yield(b, nil)
+				}
+				return
+			case it.err != nil:
+				if len(b) > 0 && !yield(b, nil) {
+					return
+				}
+				yield(nil, it.err)
 				return
 			}
-			select {
-			case it, ok := <-items:
-				switch {
-				case !ok:
-					if len(b) > 0 {
-						yield(b, nil)
-					}
-					return
-				case it.err != nil:
-					if len(b) > 0 && !yield(b, nil) {
-						return
-					}
-					yield(nil, it.err)
-					return
-				}
-				if b == nil {
-					b = make([]T, 0, min(n, maxPrealloc))
-				}
-				if b = append(b, it.v); len(b) == 1 {
-					timer.Reset(d)
-				}
-				if len(b) == n {
-					timer.Stop()
-					out := b
-					b = nil
-					if !yield(out, nil) {
-						return
-					}
-				}
-			case <-timer.C:
+			if b == nil {
+				b = make([]T, 0, min(n, maxPrealloc))
+			}
+			if b = append(b, it.v); len(b) == 1 {
+				timer.Reset(d)
+			}
+			if len(b) == n {
+				timer.Stop()
 				out := b
 				b = nil
-				if len(out) > 0 && !yield(out, nil) {
+				if !yield(out, nil) {
 					return
 				}
-			case <-ctx.Done():
-				yield(nil, ctx.Err())
+			}
+		case <-timer.C:
+			out := b
+			b = nil
+			if len(out) > 0 && !yield(out, nil) {
 				return
 			}
+		case <-ctx.Done():
+			yield(nil, ctx.Err())
+			return
 		}
 	}
 }
 
 // produce ranges s on its own goroutine and sends its elements to items,
 // until s ends or stop is closed, then closes items. A panic or a
-// runtime.Goexit in s becomes the last element.
-func produce[T any](s Stream[T], items chan<- item[T], stop <-chan struct{}) {
+// runtime.Goexit in s becomes the last element; a panic that comes once
+// the consumer has stopped is returned, for the consumer to re-raise.
+func produce[T any](s Stream[T], items chan<- item[T], stop <-chan struct{}) (late *PanicError) {
 	normal := false
 	defer func() {
 		if !normal {
@@ -150,9 +167,14 @@ func produce[T any](s Stream[T], items chan<- item[T], stop <-chan struct{}) {
 			} else {
 				it.err = ErrGoexit
 			}
-			select {
-			case items <- it:
-			case <-stop:
+			if closed(stop) {
+				late, _ = it.err.(*PanicError)
+			} else {
+				select {
+				case items <- it:
+				case <-stop:
+					late, _ = it.err.(*PanicError)
+				}
 			}
 		}
 		close(items)
@@ -161,12 +183,21 @@ func produce[T any](s Stream[T], items chan<- item[T], stop <-chan struct{}) {
 		select {
 		case items <- item[T]{v, err}:
 		case <-stop:
-			normal = true
-			return
 		}
-		if err != nil {
+		if err != nil || closed(stop) {
 			break
 		}
 	}
-	normal = true
+	normal = true // s has returned
+	return nil
+}
+
+// closed reports whether c is closed.
+func closed(c <-chan struct{}) bool {
+	select {
+	case <-c:
+		return true
+	default:
+		return false
+	}
 }

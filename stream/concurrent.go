@@ -203,6 +203,8 @@ type engine[T, U any] struct {
 	failed atomic.Int64 // the lowest seq whose fn failed, or math.MaxInt64
 	order  bool         // hand results out in source order
 	srcErr error        // the source's error: written by the reader before in is closed
+	srcOut bool         // srcErr was handed to the consumer (consumer only)
+	ring   []result[U]  // ordered: results that came early (consumer only)
 	held   int          // results in the ring (consumer only)
 }
 
@@ -229,12 +231,18 @@ func run[T, U any](ctx context.Context, s Stream[T], n int, cfg config, fn func(
 	for range n {
 		go e.work()
 	}
-	defer e.stop(cancel)
+	normal := false // the consumer did not panic or call runtime.Goexit
+	defer func() {
+		if late := e.stop(cancel); late != nil && normal {
+			panic(late)
+		}
+	}()
 	if e.order {
 		e.ordered(ctx, cfg.window, yield)
 	} else {
 		e.unordered(ctx, yield)
 	}
+	normal = true
 }
 
 // read ranges s and sends its elements to the workers, each after taking a
@@ -375,8 +383,8 @@ func (e *engine[T, U]) ordered(ctx context.Context, window int, yield func(U, er
 	for size < window {
 		size *= 2
 	}
-	ring := make([]result[U], size)
-	mask := size - 1
+	e.ring = make([]result[U], size)
+	ring, mask := e.ring, size-1
 	var zero U
 	for next := 0; ; next++ {
 		if err := ctx.Err(); err != nil {
@@ -397,6 +405,7 @@ func (e *engine[T, U]) ordered(ctx context.Context, window int, yield func(U, er
 				}
 				if !ok { // every element taken from the source is handed out
 					if e.srcErr != nil {
+						e.srcOut = true
 						yield(zero, e.srcErr)
 					}
 					return
@@ -436,6 +445,7 @@ func (e *engine[T, U]) unordered(ctx context.Context, yield func(U, error) bool)
 		}
 		if !ok {
 			if e.srcErr != nil {
+				e.srcOut = true
 				yield(zero, e.srcErr)
 			}
 			return
@@ -455,13 +465,32 @@ func (e *engine[T, U]) unordered(ctx context.Context, yield func(U, error) bool)
 }
 
 // stop cancels the workers' context and waits for the reader and every
-// worker to exit, giving back the tokens of the results not handed out.
-func (e *engine[T, U]) stop(cancel context.CancelFunc) {
+// worker to exit, giving back the tokens of the results not handed out. It
+// returns the first panic that was not handed out as the stream's error (a
+// call of fn, or the source, that panicked after the stream ended), for
+// run to re-raise: a panic is never swallowed.
+func (e *engine[T, U]) stop(cancel context.CancelFunc) (late *PanicError) {
 	cancel()
+	see := func(err error) {
+		if pe, ok := err.(*PanicError); ok && late == nil {
+			late = pe
+		}
+	}
+	for i := range e.ring {
+		if e.ring[i].ok {
+			see(e.ring[i].err)
+			e.ring[i] = result[U]{}
+		}
+	}
 	for ; e.held > 0; e.held-- {
 		<-e.tokens
 	}
-	for range e.out {
+	for r := range e.out {
+		see(r.err)
 		<-e.tokens
 	}
+	if !e.srcOut {
+		see(e.srcErr)
+	}
+	return late
 }

@@ -78,8 +78,9 @@ func FromChan[T any](ctx context.Context, ch <-chan T) Stream[T] {
 // Generate returns a Stream of the values fn passes to yield, in the style
 // of an iter.Seq; a non-nil error from fn is the stream's last element. fn
 // runs on the goroutine that ranges the stream, once per range, and must
-// return once yield returns false (a further call of yield does nothing and
-// returns false). Node's async generator passed to Readable.from.
+// return once yield returns false; a further call of yield, or one after
+// fn returned, does nothing and returns false. Node's async generator
+// passed to Readable.from.
 func Generate[T any](fn func(yield func(T) bool) error) Stream[T] {
 	mustFunc(fn == nil)
 	return func(yield func(T, error) bool) {
@@ -94,9 +95,10 @@ func Generate[T any](fn func(yield func(T) bool) error) Stream[T] {
 			}
 			return true
 		})
-		if err != nil && !stopped {
+		if !stopped && err != nil {
 			var zero T
 			yield(zero, err)
 		}
+		stopped = true // a yield kept past this range does nothing
 	}
 }
