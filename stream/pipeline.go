@@ -21,7 +21,8 @@ import (
 // reports its own reason, if it has one). A panic in a stage is its
 // failure as a *PanicError with the value and stack, a runtime.Goexit as
 // ErrGoexit: Pipeline never lets a stage take the program down or leave
-// the others waiting. If ctx has ended at the call, no stage runs and
+// the others waiting. A panic that comes after the first failure is not
+// lost: it is joined to it (errors.Join), so errors.As finds it. If ctx has ended at the call, no stage runs and
 // Pipeline returns ctx.Err().
 //
 // Pipeline works as errgroup.WithContext with Wait, plus the rules above
@@ -39,14 +40,19 @@ func Pipeline(ctx context.Context, stages ...func(ctx context.Context) error) er
 	defer cancel(nil)
 	var (
 		wg    sync.WaitGroup
-		once  sync.Once
+		mu    sync.Mutex
 		first error
+		late  []error // the panics of stages that panicked after the first failure
 	)
 	fail := func(err error) {
-		once.Do(func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if first == nil {
 			first = err
 			cancel(err)
-		})
+		} else if _, ok := err.(*PanicError); ok {
+			late = append(late, err)
+		}
 	}
 	for _, st := range stages {
 		wg.Go(func() {
@@ -69,5 +75,8 @@ func Pipeline(ctx context.Context, stages ...func(ctx context.Context) error) er
 		})
 	}
 	wg.Wait()
+	if len(late) > 0 {
+		return errors.Join(append([]error{first}, late...)...)
+	}
 	return first
 }

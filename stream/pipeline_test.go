@@ -165,3 +165,21 @@ func TestPipelineEndedContext(t *testing.T) {
 		t.Errorf("Pipeline without stages = %v, want nil", err)
 	}
 }
+
+// A stage that panics after another stage's failure is not lost: its
+// *PanicError is joined to the first error.
+func TestPipelineLatePanic(t *testing.T) {
+	leaktest.Check(t)
+	errFirst := errors.New("first")
+	err := stream.Pipeline(t.Context(),
+		func(ctx context.Context) error { return errFirst },
+		func(ctx context.Context) error {
+			<-ctx.Done()
+			panic("cleanup boom")
+		},
+	)
+	var pe *stream.PanicError
+	if !errors.Is(err, errFirst) || !errors.As(err, &pe) || pe.Value != "cleanup boom" {
+		t.Fatalf("Pipeline = %v, want %v joined with the later stage's *PanicError", err, errFirst)
+	}
+}
