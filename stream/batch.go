@@ -61,7 +61,8 @@ type item[T any] struct {
 //
 // A goroutine ranges s and hands its values over (so s's stages run on it;
 // a panic or runtime.Goexit there ends the stream with a *PanicError or
-// ErrGoexit); it is at most n values ahead of the slice being filled.
+// ErrGoexit, and a panic after the consumer stopped is re-raised by the
+// range statement); it is at most n values ahead of the slice being filled.
 // Stopping the stream stops it at s's next element, and waits for it.
 // BatchTimeout panics if ctx is nil, n < 1 or d <= 0.
 func BatchTimeout[T any](ctx context.Context, s Stream[T], n int, d time.Duration) Stream[[]T] {

@@ -79,8 +79,11 @@ func configure(n int, opts []Option) config {
 // started); unordered, the first error to happen. s's own error comes
 // after the results of every element taken before it. A panic in fn ends
 // the stream with a *PanicError carrying the value and stack, a
-// runtime.Goexit with ErrGoexit; the worker is replaced. When ctx ends, the
-// stream ends with ctx.Err() (an ended ctx is seen before any result).
+// runtime.Goexit with ErrGoexit; the worker is replaced. A panic that comes
+// after the stream has ended (the consumer broke out, or an earlier error
+// ended it) is re-raised by the range statement once every goroutine has
+// exited. When ctx ends, the stream ends with ctx.Err() (an ended ctx is
+// seen before any result).
 //
 // Ranging the stream starts n workers and one goroutine that ranges s (s's
 // sequential stages run on it, and their panics become the stream's error
@@ -141,7 +144,8 @@ func FilterConcurrent[T any](ctx context.Context, s Stream[T], n int, keep func(
 // ends with it (in order by default: the error of the earliest element
 // that failed, as ForEach would; with Unordered, the first to happen, which
 // cancels the others at once, as errgroup does), or nil. Panics, the
-// context and stopping are as for MapConcurrent. By default the calls
+// context and stopping are as for MapConcurrent (a panic after the first
+// error is re-raised by ForEachConcurrent once every call has returned). By default the calls
 // follow the order of s within a window of 2n-1 elements: a slow element
 // holds back the start of those more than 2n-1 after it; Unordered removes
 // that.

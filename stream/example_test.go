@@ -60,7 +60,8 @@ func ExamplePipe() {
 	go func() {
 		for _, ev := range []string{"open", "data", "data", "end"} {
 			if err := p.Write(ctx, ev); err != nil {
-				return // the reader stopped, or ctx ended
+				p.CloseWithError(err) // the reader learns why the values stopped
+				return
 			}
 		}
 		p.Close()

@@ -326,3 +326,26 @@ func TestWriteToErrors(t *testing.T) {
 		t.Errorf("WriteTo of a failing stream = %d, %v; want 2, %v", n, err, errSource)
 	}
 }
+
+// A panic in the stream under a Reader comes out of Read, on the reading
+// goroutine (iter.Pull's rule).
+func TestReaderPanic(t *testing.T) {
+	r := stream.Reader(stream.Map(stream.Of("a", "b"), func(s string) ([]byte, error) {
+		if s == "b" {
+			panic("reader source boom")
+		}
+		return []byte(s), nil
+	}))
+	defer r.Close()
+	buf := make([]byte, 8)
+	if n, err := r.Read(buf); n != 1 || err != nil {
+		t.Fatalf("first Read = %d, %v", n, err)
+	}
+	defer func() {
+		if v := recover(); v != "reader source boom" {
+			t.Errorf("Read recovered %v, want the source's panic", v)
+		}
+	}()
+	r.Read(buf)
+	t.Error("Read returned after the source panicked")
+}
