@@ -163,3 +163,29 @@ func TestBatchTimeoutSourcePanicAndGoexit(t *testing.T) {
 		}
 	})
 }
+
+// A consumer that panics or calls runtime.Goexit in its loop body stops
+// BatchTimeout's reading goroutine as a break does.
+func TestBatchTimeoutConsumerPanicAndGoexit(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		for _, exit := range []bool{false, true} {
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				defer func() {
+					if v := recover(); !exit && v != "consumer boom" {
+						t.Errorf("recovered %v, want the consumer's panic", v)
+					}
+				}()
+				for range stream.BatchTimeout(context.Background(), count(1000), 3, time.Second) {
+					if exit {
+						runtime.Goexit()
+					}
+					panic("consumer boom")
+				}
+			}()
+			<-done
+		}
+		// synctest.Test fails if the reading goroutine is left blocked.
+	})
+}

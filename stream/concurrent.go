@@ -34,7 +34,9 @@ func Unordered() Option { return Option{kind: optUnordered} }
 // for a consumer that is busy, on top of the n elements running: k, like
 // the highWaterMark option of Node's readable.map. The default is n-1, as
 // in Node, so at most 2n-1 elements are taken from the source and not yet
-// handed to the consumer. HighWaterMark panics if k < 0.
+// handed to the consumer. Memory: the operator's channels and ring have
+// n+k slots, made when a range starts. HighWaterMark panics if k < 0, and
+// the operator panics if n+k is above 2³¹-1.
 func HighWaterMark(k int) Option {
 	if k < 0 {
 		panic("stream: negative HighWaterMark")
@@ -51,12 +53,18 @@ type config struct {
 // configure validates opts at the call and returns the configuration for n
 // workers.
 func configure(n int, opts []Option) config {
+	if n > math.MaxInt32 {
+		panic("stream: concurrency too large")
+	}
 	c := config{window: 2*n - 1}
 	for _, o := range opts {
 		switch o.kind {
 		case optUnordered:
 			c.unordered = true
 		case optHighWaterMark:
+			if o.k > math.MaxInt32-n {
+				panic("stream: HighWaterMark too large")
+			}
 			c.window = n + o.k
 		default:
 			panic("stream: zero Option")

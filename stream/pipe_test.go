@@ -222,4 +222,16 @@ func TestPipeFeed(t *testing.T) {
 	if !errors.As(err, &pe) || pe.Value != "feed boom" {
 		t.Fatalf("read after the source panicked: err = %v, want a *PanicError", err)
 	}
+
+	// So does one that calls runtime.Goexit.
+	p = stream.NewPipe[int](2)
+	go p.Feed(t.Context(), stream.Map(count(10), func(x int) (int, error) {
+		if x == 2 {
+			runtime.Goexit()
+		}
+		return x, nil
+	}))
+	if got, err := stream.Collect(p.Stream(t.Context())); !slices.Equal(got, []int{0, 1}) || err != stream.ErrGoexit {
+		t.Fatalf("read after the source called runtime.Goexit = %v, %v; want [0 1], ErrGoexit", got, err)
+	}
 }

@@ -3,6 +3,7 @@ package stream_test
 import (
 	"context"
 	"errors"
+	"math"
 	"slices"
 	"strings"
 	"testing"
@@ -279,6 +280,7 @@ func TestMisuse(t *testing.T) {
 		"ForEachConcurrent nil fn": func() { stream.ForEachConcurrent(ctx, s, 1, nil) },
 		"ForEachConcurrent n -1":   func() { stream.ForEachConcurrent(ctx, s, -1, func(context.Context, int) error { return nil }) },
 		"HighWaterMark negative":   func() { stream.HighWaterMark(-1) },
+		"HighWaterMark overflow":   func() { stream.MapConcurrent(ctx, s, 2, id, stream.HighWaterMark(math.MaxInt)) },
 		"Collect nil":              func() { stream.Collect[int](nil) },
 		"ForEach nil fn":           func() { stream.ForEach(s, nil) },
 		"Drain nil":                func() { stream.Drain[int](nil) },
