@@ -102,6 +102,7 @@ type reader struct {
 	err  error  // sticky: the end, s's error, or ErrClosed
 }
 
+// Read reads the bytes of the next chunks into p.
 func (r *reader) Read(p []byte) (int, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -166,6 +167,7 @@ type writer struct {
 	p   *Pipe[[]byte]
 }
 
+// Write puts a copy of b in the Pipe.
 func (w *writer) Write(b []byte) (int, error) {
 	if len(b) == 0 {
 		return 0, nil
@@ -176,4 +178,5 @@ func (w *writer) Write(b []byte) (int, error) {
 	return len(b), nil
 }
 
+// Close closes the Pipe.
 func (w *writer) Close() error { return w.p.Close() }
