@@ -14,13 +14,14 @@ const MaxLineLength = 1 << 20
 // line needs more.
 const linesBuffer = 32 << 10
 
-// Lines returns a Stream of the lines read from r, without their line ends,
-// as Node's readline yields them: a line ends at LF, CR or CRLF (a CR that
-// ends one Read and the LF that starts the next are one line end, whatever
-// the time between them: Node's crlfDelay: Infinity); the last line needs no
-// line end; an empty input has no lines, and a line end at the very end of
-// the input starts no new one. Lines are the bytes read, not decoded (Node
-// decodes UTF-8, replacing invalid bytes with U+FFFD).
+// Lines returns a Stream of the lines read from r, without their line
+// ends, as Node's readline and bufio.ScanLines give them (strings.Lines
+// keeps them). A line ends at LF, CR or CRLF; a CR that ends one Read and
+// the LF that starts the next are one line end, whatever the time between
+// them (Node's crlfDelay: Infinity). The last line needs no line end; an
+// empty input has no lines, and a line end at the very end of the input
+// starts no new one. Lines are the bytes read, not decoded (Node decodes
+// UTF-8, replacing invalid bytes with U+FFFD).
 //
 // A line longer than MaxLineLength ends the stream with an error wrapping
 // ErrLineTooLong (use LinesMax for another limit): Node's readline has no
