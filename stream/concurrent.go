@@ -83,8 +83,8 @@ func configure(n int, opts []Option) config {
 // Each call of fn gets a context derived from ctx, cancelled when the
 // stream ends for any reason. The stream ends at the first error, at its
 // place: in order, the error of the earliest element that failed (the
-// results before it are handed out first, and no element after it is
-// started); unordered, the first error to happen. s's own error comes
+// results before it are handed out first, and once it has failed no
+// element after it is started); unordered, the first error to happen. s's own error comes
 // after the results of every element taken before it. A panic in fn ends
 // the stream with a *PanicError carrying the value and stack, a
 // runtime.Goexit with ErrGoexit; the worker is replaced. A panic that comes

@@ -65,8 +65,8 @@
 // reports it (checked against Node: with elements 1 and 3 failing, 3
 // first, Node's map rejects with 1's error) and as the sequential Map
 // would: MapConcurrent in order gives exactly Map's output, for any
-// timing (TestMapConcurrentProperties). No element after a failed one is
-// started. Unordered, the first error to happen ends the stream, after the
+// timing (TestMapConcurrentProperties). Once an element has failed, no
+// element after it is started. Unordered, the first error to happen ends the stream, after the
 // results finished before it. The source's error comes after the results
 // of everything taken before it. The end of the stream, for any reason,
 // cancels the context the calls of fn get.
