@@ -7,6 +7,7 @@ import (
 
 	"github.com/nodekit/nodekit/internal/panics"
 	"github.com/nodekit/nodekit/middleware"
+	"github.com/nodekit/nodekit/stream"
 	"github.com/nodekit/nodekit/timers"
 	"github.com/nodekit/nodekit/workerpool"
 )
@@ -28,7 +29,10 @@ func TestOnePanicErrorType(t *testing.T) {
 		panic("from a layer")
 	})(0, middleware.Next{})
 
-	for _, err := range []error{loopErr, poolErr, mwErr} {
+	_, streamErr := stream.Collect(stream.MapConcurrent(context.Background(), stream.Of(1), 1,
+		func(context.Context, int) (int, error) { panic("from a concurrent map") }))
+
+	for _, err := range []error{loopErr, poolErr, mwErr, streamErr} {
 		var pe *workerpool.PanicError // any of the three names will do
 		if !errors.As(err, &pe) {
 			t.Errorf("errors.As(%v, *workerpool.PanicError) = false, want true", err)
@@ -38,5 +42,6 @@ func TestOnePanicErrorType(t *testing.T) {
 			t.Errorf("errors.As(%v, *panics.Error) finds another value", err)
 		}
 	}
-	var _ *middleware.PanicError = (*timers.PanicError)(nil) // one type, not three
+	var _ *middleware.PanicError = (*timers.PanicError)(nil) // one type, not four
+	var _ *stream.PanicError = (*timers.PanicError)(nil)
 }

@@ -1,5 +1,5 @@
 // Package panics holds the one error type that carries a recovered panic.
-// middleware, timers and workerpool each re-export it by alias as
+// middleware, stream, timers and workerpool each re-export it by alias as
 // PanicError, so a program that uses several of them tests for one type:
 //
 //	var pe *workerpool.PanicError // the same type as *timers.PanicError
