@@ -37,6 +37,13 @@ func Unordered() Option { return Option{kind: optUnordered} }
 // handed to the consumer. Memory: the operator's channels and ring have
 // n+k slots, made when a range starts. HighWaterMark panics if k < 0, and
 // the operator panics if n+k is above 2³¹-1.
+//
+// Speed: each element costs a few channel hand-offs and goroutine wake-ups
+// (a few hundred ns on a small machine), so for a fn of a few µs or less
+// the default window keeps the workers waiting on one another. A larger k
+// lets them run ahead (with a 1 µs fn on 2 cores, k = 256 halved the time
+// per element); batching the elements (Batch, then one call per slice)
+// spreads the hand-off over a whole batch.
 func HighWaterMark(k int) Option {
 	if k < 0 {
 		panic("stream: negative HighWaterMark")
