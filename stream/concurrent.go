@@ -231,8 +231,7 @@ type engine[T, U any] struct {
 // hands out the results, and stops them all before it returns.
 func run[T, U any](ctx context.Context, s Stream[T], n int, cfg config, fn func(context.Context, T) (U, error), yield func(U, error) bool) {
 	if err := ctx.Err(); err != nil {
-		var zero U
-		yield(zero, err)
+		fail(yield, err)
 		return
 	}
 	wctx, cancel := context.WithCancel(ctx)

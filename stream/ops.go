@@ -10,14 +10,12 @@ func Map[T, U any](s Stream[T], fn func(T) (U, error)) Stream[U] {
 	return func(yield func(U, error) bool) {
 		for v, err := range s {
 			if err != nil {
-				var zero U
-				yield(zero, err)
+				fail(yield, err)
 				return
 			}
 			u, err := fn(v)
 			if err != nil {
-				var zero U
-				yield(zero, err)
+				fail(yield, err)
 				return
 			}
 			if !yield(u, nil) {
@@ -35,8 +33,7 @@ func Filter[T any](s Stream[T], keep func(T) bool) Stream[T] {
 	return func(yield func(T, error) bool) {
 		for v, err := range s {
 			if err != nil {
-				var zero T
-				yield(zero, err)
+				fail(yield, err)
 				return
 			}
 			if keep(v) && !yield(v, nil) {
@@ -56,8 +53,7 @@ func FlatMap[T, U any](s Stream[T], fn func(T) Stream[U]) Stream[U] {
 	return func(yield func(U, error) bool) {
 		for v, err := range s {
 			if err != nil {
-				var zero U
-				yield(zero, err)
+				fail(yield, err)
 				return
 			}
 			inner := fn(v)
@@ -106,8 +102,7 @@ func Tap[T any](s Stream[T], fn func(T)) Stream[T] {
 	return func(yield func(T, error) bool) {
 		for v, err := range s {
 			if err != nil {
-				var zero T
-				yield(zero, err)
+				fail(yield, err)
 				return
 			}
 			fn(v)

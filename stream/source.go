@@ -54,8 +54,7 @@ func FromChan[T any](ctx context.Context, ch <-chan T) Stream[T] {
 		done := ctx.Done()
 		for {
 			if err := ctx.Err(); err != nil {
-				var zero T
-				yield(zero, err)
+				fail(yield, err)
 				return
 			}
 			select {
@@ -67,8 +66,7 @@ func FromChan[T any](ctx context.Context, ch <-chan T) Stream[T] {
 					return
 				}
 			case <-done:
-				var zero T
-				yield(zero, ctx.Err())
+				fail(yield, ctx.Err())
 				return
 			}
 		}
@@ -96,8 +94,7 @@ func Generate[T any](fn func(yield func(T) bool) error) Stream[T] {
 			return true
 		})
 		if !stopped && err != nil {
-			var zero T
-			yield(zero, err)
+			fail(yield, err)
 		}
 		stopped = true // a yield kept past this range does nothing
 	}

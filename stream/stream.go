@@ -37,9 +37,12 @@ type oneShot struct{ used atomic.Bool }
 func (o *oneShot) take() bool { return o.used.CompareAndSwap(false, true) }
 
 // consumed yields ErrConsumed as the only element of a second range.
-func consumed[T any](yield func(T, error) bool) {
+func consumed[T any](yield func(T, error) bool) { fail(yield, ErrConsumed) }
+
+// fail yields err as a stream's last element, paired with T's zero value.
+func fail[T any](yield func(T, error) bool, err error) {
 	var zero T
-	yield(zero, ErrConsumed)
+	yield(zero, err)
 }
 
 // The misuse checks: each panics at the call, with the package prefix.
