@@ -248,3 +248,12 @@ func (r *ring) find(epoch, id string) int {
 	}
 	return -1
 }
+
+// clear forgets every window (a Broker's own store, at Shutdown).
+func (m *MemoryStore) clear() {
+	m.init()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.topics = nil
+	m.lru.prev, m.lru.next = &m.lru, &m.lru
+}
