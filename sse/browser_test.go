@@ -13,6 +13,8 @@ import (
 	"context"
 	"embed"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io/fs"
 	"math"
 	"net/http"
@@ -27,6 +29,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/nodekit/nodekit/internal/chromium"
 	"github.com/nodekit/nodekit/internal/leaktest"
+	"github.com/nodekit/nodekit/sse"
 )
 
 //go:embed testdata/browser
@@ -285,3 +288,205 @@ func TestBrowserVectors(t *testing.T) {
 	}
 }
 
+// A browserCase is one case of TestBrowserStreams: serve registers its
+// handlers on the shared mux (under /name/) and returns the streams the
+// page opens; check reads what they recorded.
+type browserCase struct {
+	name  string
+	serve func(t *testing.T, mux *http.ServeMux) []pageStream
+	check func(t *testing.T, got map[string][]record)
+}
+
+// TestBrowserStreams runs the cases below on one page in one Chromium run.
+func TestBrowserStreams(t *testing.T) {
+	chromium.Require(t)
+	leaktest.Check(t)
+	cases := []browserCase{reconnectCase(), injectionCase()}
+	mux := http.NewServeMux()
+	var streams []pageStream
+	for _, c := range cases {
+		streams = append(streams, c.serve(t, mux)...)
+	}
+	got := runPage(t, mux, streams)
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) { c.check(t, got) })
+	}
+}
+
+// summary writes recs one per line, as "open 1", "error 0", "close 2" or
+// "message type data lastEventId" (%q), for diffs that read at a glance.
+func summary(recs []record) []string {
+	var out []string
+	for _, r := range recs {
+		if r.Kind == "message" {
+			out = append(out, fmt.Sprintf("message %q %q %q", r.Type, r.Data, r.LastEventID))
+		} else {
+			out = append(out, r.Kind+" "+strconv.Itoa(r.ReadyState))
+		}
+	}
+	return out
+}
+
+// reconnectCase: the server sets retry: 50 and sends events 1–3 with IDs,
+// then ends the response; the browser reconnects after 50 ms sending
+// Last-Event-ID: 3, gets 4 and 5, reconnects with Last-Event-ID: 5 and is
+// answered 204, which closes it. Every event arrives once, in order.
+func reconnectCase() browserCase {
+	var (
+		mu      sync.Mutex
+		lastIDs [][]string // Last-Event-ID values of each connection
+	)
+	return browserCase{
+		name: "reconnect",
+		serve: func(t *testing.T, mux *http.ServeMux) []pageStream {
+			mux.HandleFunc("GET /reconnect/events", func(w http.ResponseWriter, r *http.Request) {
+				mu.Lock()
+				lastIDs = append(lastIDs, r.Header.Values("Last-Event-ID"))
+				n := len(lastIDs)
+				mu.Unlock()
+				var from, to int
+				switch n {
+				case 1:
+					from, to = 1, 3
+				case 2:
+					from, to = 4, 5
+				default:
+					w.WriteHeader(http.StatusNoContent)
+					return
+				}
+				sw, err := upgrade(w, r, 50*time.Millisecond)
+				if err != nil {
+					t.Errorf("Upgrade() = %v", err)
+					return
+				}
+				for i := from; i <= to; i++ {
+					if err := sw.Send(sse.Event{ID: strconv.Itoa(i), Data: "event " + strconv.Itoa(i)}); err != nil {
+						t.Errorf("Send(event %d) = %v", i, err)
+						return
+					}
+				}
+			})
+			return []pageStream{{Name: "reconnect", URL: "/reconnect/events"}}
+		},
+		check: func(t *testing.T, got map[string][]record) {
+			recs := got["reconnect"]
+			want := []string{
+				"open 1",
+				`message "message" "event 1" "1"`,
+				`message "message" "event 2" "2"`,
+				`message "message" "event 3" "3"`,
+				"error 0",
+				"open 1",
+				`message "message" "event 4" "4"`,
+				`message "message" "event 5" "5"`,
+				"error 0",
+				"error 2",
+			}
+			if diff := cmp.Diff(want, summary(recs)); diff != "" {
+				t.Fatalf("what the EventSource did (-want +got):\n%s", diff)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if diff := cmp.Diff([][]string{nil, {"3"}, {"5"}}, lastIDs); diff != "" {
+				t.Errorf("Last-Event-ID of each connection (-want +got):\n%s", diff)
+			}
+			// The retry: 50 sent with the headers sets the delay.
+			if delay := recs[5].T - recs[4].T; math.Abs(delay-50) > 20 {
+				t.Errorf("reconnected %.1f ms after the stream ended, want 50 ms (retry: 50)", delay)
+			}
+		},
+	}
+}
+
+// injectionCase: event data holding blank lines and field lines arrives as
+// one message with exactly that data (CR and CRLF as LF), and Send refuses
+// an ID or a type with a line break (ErrInvalidField) without writing any
+// of it: the stream goes on.
+func injectionCase() browserCase {
+	const evil = "first\n\nevent: evil\ndata: x\nid: 666\nretry: 1\n\n"
+	return browserCase{
+		name: "injection",
+		serve: func(t *testing.T, mux *http.ServeMux) []pageStream {
+			mux.HandleFunc("GET /injection/events", func(w http.ResponseWriter, r *http.Request) {
+				sw, err := upgrade(w, r, 0)
+				if err != nil {
+					t.Errorf("Upgrade() = %v", err)
+					return
+				}
+				for _, ev := range []sse.Event{
+					{ID: "a", Data: evil},
+					{Data: "crlf\r\nthen cr\rthen lf\nend"},
+				} {
+					if err := sw.Send(ev); err != nil {
+						t.Errorf("Send(%+v) = %v", ev, err)
+						return
+					}
+				}
+				for _, ev := range []sse.Event{
+					{ID: "b\rretry: 1", Data: "x"},
+					{ID: "b\nevent: evil", Data: "x"},
+					{ID: "b\x00", Data: "x"},
+					{Type: "t\r\ndata: evil", Data: "x"},
+					{Type: "evil\n", Data: "x"},
+				} {
+					if err := sw.Send(ev); !errors.Is(err, sse.ErrInvalidField) {
+						t.Errorf("Send(%+v) = %v, want %v", ev, err, sse.ErrInvalidField)
+					}
+				}
+				if err := sw.Send(sse.Event{Type: "end", Data: "end"}); err != nil {
+					t.Errorf("Send(end) = %v", err)
+				}
+				<-r.Context().Done() // the page closes the EventSource
+			})
+			return []pageStream{{Name: "injection", URL: "/injection/events", Types: []string{"evil", "end"}, CloseOn: "end"}}
+		},
+		check: func(t *testing.T, got map[string][]record) {
+			want := []string{
+				"open 1",
+				fmt.Sprintf("message %q %q %q", "message", evil, "a"),
+				`message "message" "crlf\nthen cr\nthen lf\nend" "a"`,
+				`message "end" "end" "a"`,
+				"close 2",
+			}
+			if diff := cmp.Diff(want, summary(got["injection"])); diff != "" {
+				t.Fatalf("what the EventSource did (-want +got):\n%s", diff)
+			}
+		},
+	}
+}
+
+// streamWriter writes events with AppendEvent and flushes each, standing in
+// for sse.Writer until it exists.
+type streamWriter struct {
+	w   http.ResponseWriter
+	rc  *http.ResponseController
+	buf []byte
+}
+
+func upgrade(w http.ResponseWriter, r *http.Request, retry time.Duration) (*streamWriter, error) {
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("Cache-Control", "no-cache")
+	w.WriteHeader(http.StatusOK)
+	sw := &streamWriter{w: w, rc: http.NewResponseController(w)}
+	if retry > 0 {
+		sw.buf = fmt.Appendf(sw.buf, "retry: %d\n\n", retry.Milliseconds())
+	}
+	return sw, sw.flush()
+}
+
+func (sw *streamWriter) Send(ev sse.Event) error {
+	var err error
+	if sw.buf, err = sse.AppendEvent(sw.buf, ev); err != nil {
+		return err
+	}
+	return sw.flush()
+}
+
+func (sw *streamWriter) flush() error {
+	_, err := sw.w.Write(sw.buf)
+	sw.buf = sw.buf[:0]
+	if err != nil {
+		return err
+	}
+	return sw.rc.Flush()
+}
