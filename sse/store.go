@@ -128,7 +128,8 @@ func (m *MemoryStore) Append(ctx context.Context, topic string, ev Event) (Event
 	defer m.mu.Unlock()
 	m.seq++
 	if ev.ID == "" {
-		ev.ID = m.epoch + strconv.FormatUint(m.seq, 10)
+		var b [40]byte
+		ev.ID = string(strconv.AppendUint(append(b[:0], m.epoch...), m.seq, 10))
 	}
 	r := m.topics[topic]
 	if r == nil {
