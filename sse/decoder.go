@@ -43,8 +43,10 @@ const utf8BOM = "\xEF\xBB\xBF"
 //
 // Memory is bounded: a line, or an event's data, longer than MaxEventSize
 // bytes is an error wrapping ErrTooLarge, so a hostile or broken server
-// cannot make a client buffer without end. A Decoder holds at most about
-// twice MaxEventSize (its read buffer and the event being built). Reading
+// cannot make a client buffer without end. A Decoder holds at most a few
+// times MaxEventSize (its read buffer, the event being built and, for
+// ill-formed UTF-8, its replacement), and gives back what a large event
+// grew once events are small again. Reading
 // is buffered as with bufio, and each event costs one allocation for its
 // Data (strings returned stay valid: they never alias the buffer) plus one
 // for a Type or ID that differs from the previous event's.
@@ -70,6 +72,8 @@ type Decoder struct {
 	data    []byte // the data buffer: each data value followed by LF
 	typ     []byte // the event type buffer, as received
 	typeStr string // the Type of the last event with a custom type, reused while it repeats
+	scratch []byte // for U+FFFD replacement in Data
+	small   int    // events in a row much smaller than the grown buffers
 
 	idBuf    string // the last event ID buffer
 	lastID   string // the last event ID string
@@ -124,8 +128,9 @@ func (d *Decoder) Next() (Event, error) {
 			ev := Event{
 				ID:   d.lastID,
 				Type: d.eventType(),
-				Data: decodeString(d.data[:len(d.data)-1]),
 			}
+			ev.Data, d.scratch = decodeStringBuf(d.data[:len(d.data)-1], d.scratch)
+			d.shrink(len(d.data))
 			d.data, d.typ = d.data[:0], d.typ[:0]
 			return ev, nil
 		}
@@ -183,6 +188,38 @@ func (d *Decoder) eventType() string {
 		d.typeStr = decodeString(d.typ)
 	}
 	return d.typeStr
+}
+
+// shrinkAbove is the buffer size above which a Decoder gives memory back
+// once events are small again.
+const shrinkAbove = 64 << 10
+
+// shrink releases the buffers a large line or event grew once 16 events
+// in a row have been under a quarter of their size, so that memory follows
+// what the stream sends now, not the largest event it ever sent (and a
+// stream of large events does not reallocate for each).
+func (d *Decoder) shrink(size int) {
+	grown := max(len(d.buf), cap(d.data), cap(d.scratch))
+	if grown <= shrinkAbove {
+		return
+	}
+	if 4*size >= grown {
+		d.small = 0
+		return
+	}
+	if d.small++; d.small < 16 {
+		return
+	}
+	d.small = 0
+	if cap(d.data) > shrinkAbove {
+		d.data = make([]byte, 0, 4*size)
+	}
+	d.scratch = nil
+	if unparsed := d.end - d.start; len(d.buf) > shrinkAbove && unparsed <= shrinkAbove/2 {
+		buf := make([]byte, max(minBufferSize, 2*unparsed))
+		d.end, d.start = copy(buf, d.buf[d.start:d.end]), 0
+		d.buf = buf
+	}
 }
 
 // field processes one non-blank line.

@@ -10,6 +10,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"os/exec"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -21,6 +22,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"pgregory.net/rapid"
 
+	"github.com/nodekit/nodekit/internal/memtest"
 	"github.com/nodekit/nodekit/internal/nodetest"
 	"github.com/nodekit/nodekit/sse"
 )
@@ -662,4 +664,44 @@ func referenceDecode(in []byte) decResult {
 		}
 	}
 	return res
+}
+
+// TestDecoderMemoryFollowsTheStream decodes one event of 900 KiB, then
+// small ones: the decoder gives back what the large event grew, instead of
+// holding it for the life of the connection.
+func TestDecoderMemoryFollowsTheStream(t *testing.T) {
+	small := strings.Repeat("data: small\n\n", 40)
+	d := sse.NewDecoder(io.MultiReader(
+		strings.NewReader(small),
+		strings.NewReader("data: "), io.LimitReader(endless('x'), 900<<10), strings.NewReader("\n\n"),
+		strings.NewReader(small),
+	))
+	next := func() int {
+		ev, err := d.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(ev.Data)
+	}
+	for range 40 {
+		next()
+	}
+	before := memtest.LiveHeap()
+	if n := next(); n != 900<<10 {
+		t.Fatalf("large event of %d bytes, want %d", n, 900<<10)
+	}
+	grown := memtest.LiveHeap()
+	for range 40 {
+		if n := next(); n != len("small") { // the shrinking kept the bytes read ahead
+			t.Fatalf("event of %d bytes after the large one, want %d", n, len("small"))
+		}
+	}
+	after := memtest.LiveHeap()
+	if grown-before < 1<<20 {
+		t.Logf("heap grew by only %d bytes during the large event", grown-before)
+	}
+	if after-before > 64<<10 {
+		t.Errorf("heap %d bytes above where it was before the large event (%d at its peak), want under 64 KiB", after-before, grown-before)
+	}
+	runtime.KeepAlive(d)
 }

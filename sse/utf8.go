@@ -9,10 +9,19 @@ import "unicode/utf8"
 // byte ("\xE2\x82" is two, the browser's one) and strings.ToValidUTF8 one
 // per run of bytes ("\xFF\xFF" is one, the browser's two).
 func decodeString(b []byte) string {
+	s, _ := decodeStringBuf(b, nil)
+	return s
+}
+
+// decodeStringBuf is decodeString using scratch, and returning it grown,
+// for the replacement of ill-formed input: one allocation (the string)
+// either way.
+func decodeStringBuf(b, scratch []byte) (string, []byte) {
 	if utf8.Valid(b) {
-		return string(b)
+		return string(b), scratch
 	}
-	return string(appendUTF8(make([]byte, 0, len(b)+2*utf8.UTFMax), b))
+	scratch = appendUTF8(scratch[:0], b)
+	return string(scratch), scratch
 }
 
 // appendUTF8 appends p to dst, replacing each maximal subpart of an
