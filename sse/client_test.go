@@ -531,3 +531,50 @@ func TestClientCancelDuringBackoff(t *testing.T) {
 		}
 	})
 }
+
+// TestClientEndedContext checks that an already-ended context gives the
+// same answer every time, without a request.
+func TestClientEndedContext(t *testing.T) {
+	var n atomic.Int32
+	url, hc := loopback(t, func(w http.ResponseWriter, r *http.Request) {
+		n.Add(1)
+		writeStream(w, "data: a\n\n")
+	})
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	for range 20 {
+		var got []error
+		for ev, err := range (&sse.Client{HTTPClient: hc}).Events(ctx, url) {
+			if err == nil {
+				t.Fatalf("got event %+v with an ended context", ev)
+			}
+			got = append(got, err)
+		}
+		if len(got) != 1 || got[0] != context.Canceled {
+			t.Fatalf("Events yielded %v, want context.Canceled", got)
+		}
+	}
+	if n.Load() != 0 {
+		t.Errorf("server saw %d requests, want none", n.Load())
+	}
+}
+
+// TestClientOnErrorPanics checks that a panic in OnError reaches the
+// ranging goroutine, with the response closed and nothing left running.
+func TestClientOnErrorPanics(t *testing.T) {
+	url, hc := loopback(t, func(w http.ResponseWriter, r *http.Request) {
+		writeStream(w, "data: a\n\n")
+	})
+	c := &sse.Client{HTTPClient: hc, OnError: func(err error) { panic(err) }}
+	defer func() {
+		if p := recover(); p == nil || !errors.Is(p.(error), io.EOF) {
+			t.Errorf("recovered %v, want the end-of-stream error OnError was given", p)
+		}
+	}()
+	for _, err := range c.Events(testContext(t), url) {
+		if err != nil {
+			t.Fatalf("Events yielded %v", err)
+		}
+	}
+	t.Fatal("the range ended without OnError's panic")
+}

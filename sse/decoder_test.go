@@ -705,3 +705,26 @@ func TestDecoderMemoryFollowsTheStream(t *testing.T) {
 	}
 	runtime.KeepAlive(d)
 }
+
+// TestDecoderLargeEventsMatchReference mixes events far larger than the
+// first buffer (so the buffers grow and shrink) with small ones, under
+// every feeding.
+func TestDecoderLargeEventsMatchReference(t *testing.T) {
+	var b strings.Builder
+	for i := range 3 {
+		fmt.Fprintf(&b, "id: big%d\ndata: %s\r\ndata: %s\r\n\r\n", i, strings.Repeat("é", 40<<10), strings.Repeat("x", (i+1)*30<<10))
+		for j := range 20 {
+			fmt.Fprintf(&b, ": %s\ndata: small %d\n\n", strings.Repeat("c", j*100), j)
+		}
+	}
+	in := []byte(b.String())
+	want := referenceDecode(in)
+	if len(want.Events) != 63 {
+		t.Fatalf("reference gives %d events, want 63", len(want.Events))
+	}
+	for name, r := range feeds(in, 3) {
+		if diff := cmp.Diff(want, decodeWith(r, 0), sameErr); diff != "" {
+			t.Errorf("%s: (-reference +got):\n%s", name, diff)
+		}
+	}
+}
