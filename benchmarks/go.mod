@@ -12,8 +12,10 @@ require (
 	github.com/labstack/echo/v4 v4.16.0
 	github.com/nodekit/nodekit v0.0.0
 	github.com/panjf2000/ants/v2 v2.12.1
+	github.com/r3labs/sse/v2 v2.10.0
 	github.com/samber/ro v0.3.0
 	github.com/sourcegraph/conc v0.3.0
+	github.com/tmaxmax/go-sse v0.12.0
 	github.com/urfave/negroni/v3 v3.1.2
 	github.com/zeromicro/go-zero v1.10.3
 	golang.org/x/sync v0.24.0
@@ -40,6 +42,7 @@ require (
 	golang.org/x/net v0.56.0 // indirect
 	golang.org/x/sys v0.46.0 // indirect
 	golang.org/x/text v0.40.0 // indirect
+	gopkg.in/cenkalti/backoff.v1 v1.1.0 // indirect
 )
 
 replace github.com/nodekit/nodekit => ../
