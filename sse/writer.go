@@ -91,9 +91,12 @@ func (u *Upgrader) Upgrade(w http.ResponseWriter, r *http.Request) (*Writer, err
 		return nil, fmt.Errorf("%w: %T has no Flush, FlushError or Unwrap reaching one", ErrFlushUnsupported, w)
 	}
 	// The server's WriteTimeout counts from the request: clear it, each
-	// write sets its own. A writer with no deadlines (a test recorder)
-	// streams without them.
-	if err := sw.rc.SetWriteDeadline(time.Time{}); err != nil && !errors.Is(err, http.ErrNotSupported) {
+	// write sets its own. A writer with no deadlines (a test recorder, a
+	// wrapper without Unwrap) streams without them, and is not asked
+	// again (ResponseController makes a new error each time it says no).
+	if err := sw.rc.SetWriteDeadline(time.Time{}); errors.Is(err, http.ErrNotSupported) {
+		sw.timeout = -1
+	} else if err != nil {
 		return nil, fmt.Errorf("%w: clearing the write deadline: %w", ErrClosed, err)
 	}
 	h := w.Header()
@@ -153,7 +156,7 @@ func canFlush(w http.ResponseWriter) bool {
 type Writer struct {
 	w       http.ResponseWriter
 	rc      *http.ResponseController
-	timeout time.Duration // < 0: no deadline
+	timeout time.Duration // < 0: no deadline (none asked, or w has none)
 
 	mu  sync.Mutex // guards buf, err and the writes to w
 	buf []byte
@@ -238,8 +241,7 @@ func (w *Writer) writeLocked(p []byte) error {
 	}
 	deadline := w.timeout > 0
 	if deadline {
-		// A writer without deadlines (ErrNotSupported) streams without
-		// them; any other failure surfaces in the write below.
+		// A failure here surfaces in the write below.
 		_ = w.rc.SetWriteDeadline(time.Now().Add(w.timeout))
 	}
 	var err error
@@ -255,7 +257,7 @@ func (w *Writer) writeLocked(p []byte) error {
 		return w.err
 	}
 	if deadline {
-		if err := w.rc.SetWriteDeadline(time.Time{}); err != nil && !errors.Is(err, http.ErrNotSupported) {
+		if err := w.rc.SetWriteDeadline(time.Time{}); err != nil {
 			w.err = fmt.Errorf("%w: clearing the write deadline: %w", ErrClosed, err)
 			return w.err
 		}

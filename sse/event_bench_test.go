@@ -1,0 +1,41 @@
+package sse_test
+
+import (
+	"testing"
+
+	"github.com/nodekit/nodekit/sse"
+)
+
+// BenchmarkAppendEvent: a 32-byte data event with an ID and a type,
+// encoded into a reused buffer.
+func BenchmarkAppendEvent(b *testing.B) {
+	ev := sse.Event{ID: "1234", Type: "tick", Data: "0123456789abcdef0123456789abcdef"}
+	buf := make([]byte, 0, 128)
+	b.ReportAllocs()
+	for b.Loop() {
+		var err error
+		if buf, err = sse.AppendEvent(buf[:0], ev); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.SetBytes(int64(len(buf)))
+}
+
+// BenchmarkAppendEventMultiline: a 1 KiB data of 16 lines.
+func BenchmarkAppendEventMultiline(b *testing.B) {
+	line := "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcde\n"
+	data := ""
+	for range 16 {
+		data += line
+	}
+	ev := sse.Event{ID: "1234", Type: "tick", Data: data}
+	var buf []byte
+	b.ReportAllocs()
+	for b.Loop() {
+		var err error
+		if buf, err = sse.AppendEvent(buf[:0], ev); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.SetBytes(int64(len(buf)))
+}
