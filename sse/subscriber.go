@@ -1,0 +1,193 @@
+package sse
+
+import (
+	"context"
+	"sync"
+)
+
+// A subscriber is one stream's registration in a topic. While idle it is
+// this struct and its wake channel: its queue and write buffer come from
+// pools when a frame is queued and go back once written.
+type subscriber struct {
+	wake chan struct{} // capacity 1: something was queued, or err set
+
+	// Guarded by the topic's mu.
+	prev, next *subscriber
+	linked     bool
+
+	mu       sync.Mutex // guards the fields below
+	queue    *[][]byte  // frames to write, shared and read-only; nil when empty
+	err      error      // set when the broker ends the stream (ErrSlowSubscriber)
+	lastTick int64      // Broker.tick when a frame was last queued
+}
+
+// queuePool holds the frame queues of subscribers that have something to
+// send; bufPool the buffers their frames are copied into for one write.
+var (
+	queuePool = sync.Pool{New: func() any { q := make([][]byte, 0, 16); return &q }}
+	bufPool   = sync.Pool{New: func() any { return new([]byte) }}
+)
+
+// maxPooledBuf is the largest write buffer put back in bufPool (a big
+// replay's buffer is left to the collector).
+const maxPooledBuf = 64 << 10
+
+// enqueue queues frame for s, which the caller holds its topic's lock for.
+// It returns true when s's queue was full under Disconnect: s is to be
+// unlinked, and its goroutine ends the stream with ErrSlowSubscriber.
+func (s *subscriber) enqueue(frame []byte, limit int, policy SlowPolicy, tick int64) (slow bool) {
+	s.mu.Lock()
+	if s.err != nil {
+		s.mu.Unlock()
+		return false
+	}
+	if s.queue == nil {
+		s.queue = queuePool.Get().(*[][]byte)
+	}
+	q := *s.queue
+	if len(q) >= limit {
+		if policy == Disconnect {
+			s.err = ErrSlowSubscriber
+			s.dropQueue()
+			s.mu.Unlock()
+			s.signal()
+			return true
+		}
+		copy(q, q[1:])
+		q = q[:len(q)-1]
+	}
+	*s.queue = append(q, frame)
+	first := len(q) == 0
+	s.lastTick = tick
+	s.mu.Unlock()
+	if first {
+		s.signal()
+	}
+	return false
+}
+
+// heartbeat queues the shared comment frame when nothing was queued for s
+// since tick idleSince and nothing is queued now, so a heartbeat never
+// fills a queue. The caller holds s's topic's lock.
+func (s *subscriber) heartbeat(tick, idleSince int64) {
+	s.mu.Lock()
+	if s.err != nil || s.queue != nil || s.lastTick > idleSince {
+		s.mu.Unlock()
+		return
+	}
+	s.queue = queuePool.Get().(*[][]byte)
+	*s.queue = append(*s.queue, heartbeatFrame)
+	s.lastTick = tick
+	s.mu.Unlock()
+	s.signal()
+}
+
+func (s *subscriber) signal() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+// dropQueue returns s's queue to the pool; s.mu is held.
+func (s *subscriber) dropQueue() {
+	if s.queue != nil {
+		putQueue(s.queue)
+		s.queue = nil
+	}
+}
+
+// putQueue returns q to the pool, its frames forgotten.
+func putQueue(q *[][]byte) {
+	clear(*q)
+	*q = (*q)[:0]
+	queuePool.Put(q)
+}
+
+// release drops whatever is queued for s, when its stream has ended.
+func (s *subscriber) release() {
+	s.mu.Lock()
+	s.dropQueue()
+	s.mu.Unlock()
+}
+
+// take returns the queued frames (nil if none) and the error the broker
+// ended s with.
+func (s *subscriber) take() (*[][]byte, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	q := s.queue
+	s.queue = nil
+	return q, s.err
+}
+
+// write writes the frames of q in one sendRaw (one flush) and returns q to
+// the pool.
+func write(w *Writer, q *[][]byte) error {
+	defer putQueue(q)
+	frames := *q
+	if len(frames) == 1 {
+		return w.sendRaw(frames[0])
+	}
+	n := 0
+	for _, f := range frames {
+		n += len(f)
+	}
+	bp := bufPool.Get().(*[]byte)
+	buf := (*bp)[:0]
+	if cap(buf) < n {
+		buf = make([]byte, 0, n)
+	}
+	for _, f := range frames {
+		buf = append(buf, f...)
+	}
+	err := w.sendRaw(buf)
+	if cap(buf) <= maxPooledBuf {
+		*bp = buf[:0]
+		bufPool.Put(bp)
+	}
+	return err
+}
+
+// serve writes replay, then what is queued for s each time it is woken,
+// until the client leaves, the broker ends s or stops, or a write fails.
+func (b *Broker) serve(ctx context.Context, w *Writer, s *subscriber, replay []byte) error {
+	if len(replay) > 0 {
+		if err := w.sendRaw(replay); err != nil {
+			return err
+		}
+	}
+	for {
+		select {
+		case <-s.wake:
+		case <-ctx.Done():
+			return nil
+		case <-b.done:
+		}
+		// A broker that stopped wins over a wake-up that came with it: a
+		// select with both ready picks either.
+		select {
+		case <-b.done:
+			// Shutdown writes what was queued; Close drops it.
+			if q, _ := s.take(); q != nil && !b.abort.Load() {
+				write(w, q) // the stream ends either way
+			} else if q != nil {
+				putQueue(q)
+			}
+			return ErrClosed
+		default:
+		}
+		q, err := s.take()
+		if err != nil { // ended by the broker: what was queued is dropped
+			if q != nil {
+				putQueue(q)
+			}
+			return err
+		}
+		if q != nil {
+			if err := write(w, q); err != nil {
+				return err
+			}
+		}
+	}
+}
