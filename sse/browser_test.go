@@ -15,6 +15,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"math"
 	"net/http"
@@ -301,7 +302,7 @@ type browserCase struct {
 func TestBrowserStreams(t *testing.T) {
 	chromium.Require(t)
 	leaktest.Check(t)
-	cases := []browserCase{reconnectCase(), injectionCase()}
+	cases := []browserCase{reconnectCase(), injectionCase(), brokerCase()}
 	mux := http.NewServeMux()
 	var streams []pageStream
 	for _, c := range cases {
@@ -354,7 +355,7 @@ func reconnectCase() browserCase {
 					w.WriteHeader(http.StatusNoContent)
 					return
 				}
-				sw, err := upgrade(w, r, 50*time.Millisecond)
+				sw, err := (&sse.Upgrader{Retry: 50 * time.Millisecond}).Upgrade(w, r)
 				if err != nil {
 					t.Errorf("Upgrade() = %v", err)
 					return
@@ -408,7 +409,7 @@ func injectionCase() browserCase {
 		name: "injection",
 		serve: func(t *testing.T, mux *http.ServeMux) []pageStream {
 			mux.HandleFunc("GET /injection/events", func(w http.ResponseWriter, r *http.Request) {
-				sw, err := upgrade(w, r, 0)
+				sw, err := sse.Upgrade(w, r)
 				if err != nil {
 					t.Errorf("Upgrade() = %v", err)
 					return
@@ -455,38 +456,157 @@ func injectionCase() browserCase {
 	}
 }
 
-// streamWriter writes events with AppendEvent and flushes each, standing in
-// for sse.Writer until it exists.
-type streamWriter struct {
-	w   http.ResponseWriter
-	rc  *http.ResponseController
-	buf []byte
-}
-
-func upgrade(w http.ResponseWriter, r *http.Request, retry time.Duration) (*streamWriter, error) {
-	w.Header().Set("Content-Type", "text/event-stream")
-	w.Header().Set("Cache-Control", "no-cache")
-	w.WriteHeader(http.StatusOK)
-	sw := &streamWriter{w: w, rc: http.NewResponseController(w)}
-	if retry > 0 {
-		sw.buf = fmt.Appendf(sw.buf, "retry: %d\n\n", retry.Milliseconds())
+// brokerCase: a page subscribed to a Broker topic receives published
+// events (multi-line data, CRLF normalised, a custom type) with the IDs
+// Publish returned; the server ends the stream once the browser has acked
+// the third, publishes two more while the browser is away, and the browser
+// reconnects with Last-Event-ID and gets them replayed, then a live one:
+// every event once, in order. The third connection is answered 204.
+func brokerCase() browserCase {
+	var (
+		mu      sync.Mutex
+		lastIDs [][]string           // Last-Event-ID values of each connection
+		cancels []context.CancelFunc // ends each connection's Subscribe
+		sent    []sse.Event          // as Publish returned them
+	)
+	connected := make(chan struct{}, 2)
+	acks := make(chan string, 16)
+	b := &sse.Broker{Retry: 50 * time.Millisecond, OnConnect: func(string, *http.Request) { connected <- struct{}{} }}
+	publish := func(t *testing.T, ev sse.Event) {
+		stored, err := b.Publish(context.Background(), "room", ev)
+		if err != nil {
+			t.Errorf("Publish(%+v) = %v", ev, err)
+			return
+		}
+		mu.Lock()
+		sent = append(sent, stored)
+		mu.Unlock()
 	}
-	return sw, sw.flush()
-}
-
-func (sw *streamWriter) Send(ev sse.Event) error {
-	var err error
-	if sw.buf, err = sse.AppendEvent(sw.buf, ev); err != nil {
-		return err
+	return browserCase{
+		name: "broker",
+		serve: func(t *testing.T, mux *http.ServeMux) []pageStream {
+			mux.HandleFunc("GET /broker/events", func(w http.ResponseWriter, r *http.Request) {
+				ctx, cancel := context.WithCancel(r.Context())
+				defer cancel()
+				mu.Lock()
+				lastIDs = append(lastIDs, r.Header.Values("Last-Event-ID"))
+				cancels = append(cancels, cancel)
+				n := len(lastIDs)
+				mu.Unlock()
+				switch n {
+				case 1:
+				case 2:
+					// Published while the browser is away: it gets them
+					// replayed after its Last-Event-ID.
+					publish(t, sse.Event{Data: "missed 1"})
+					publish(t, sse.Event{Data: "missed 2\nsecond line"})
+				default:
+					w.WriteHeader(http.StatusNoContent)
+					return
+				}
+				if err := b.Subscribe(w, r.WithContext(ctx), "room"); err != nil {
+					t.Errorf("Subscribe() = %v", err)
+				}
+			})
+			mux.HandleFunc("POST /broker/ack", func(w http.ResponseWriter, r *http.Request) {
+				id, err := io.ReadAll(r.Body)
+				if err != nil {
+					t.Errorf("POST /broker/ack: %v", err)
+					return
+				}
+				acks <- string(id)
+			})
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			done := make(chan struct{})
+			t.Cleanup(func() {
+				cancel()
+				<-done
+				if err := b.Shutdown(context.Background()); err != nil {
+					t.Errorf("Shutdown() = %v", err)
+				}
+			})
+			// The driver: publish to the first connection, end it once the
+			// browser has the third event, publish live to the second, end
+			// it once the browser has that one.
+			waitAck := func(id string) bool {
+				for {
+					select {
+					case got := <-acks:
+						if got == id {
+							return true
+						}
+					case <-ctx.Done():
+						t.Errorf("the browser has not acked event %q", id)
+						return false
+					}
+				}
+			}
+			endConn := func(i int) {
+				mu.Lock()
+				defer mu.Unlock()
+				cancels[i]()
+			}
+			lastSent := func() string {
+				mu.Lock()
+				defer mu.Unlock()
+				return sent[len(sent)-1].ID
+			}
+			go func() {
+				defer close(done)
+				for conn := range 2 {
+					select {
+					case <-connected:
+					case <-ctx.Done():
+						t.Errorf("the browser did not connect (connection %d)", conn+1)
+						return
+					}
+					if conn == 0 {
+						publish(t, sse.Event{Data: "line 1\nline 2"})
+						publish(t, sse.Event{Data: "crlf\r\nthen cr\rend"})
+						publish(t, sse.Event{Type: "custom", Data: "typed"})
+					} else {
+						publish(t, sse.Event{Data: "live"})
+					}
+					if !waitAck(lastSent()) {
+						return
+					}
+					endConn(conn)
+				}
+			}()
+			return []pageStream{{Name: "broker", URL: "/broker/events", Types: []string{"custom"}, Ack: "/broker/ack"}}
+		},
+		check: func(t *testing.T, got map[string][]record) {
+			mu.Lock()
+			defer mu.Unlock()
+			if len(sent) != 6 {
+				t.Fatalf("%d events published, want 6", len(sent))
+			}
+			msg := func(ev sse.Event, data string) string {
+				typ := ev.Type
+				if typ == "" {
+					typ = "message"
+				}
+				return fmt.Sprintf("message %q %q %q", typ, data, ev.ID)
+			}
+			want := []string{
+				"open 1",
+				msg(sent[0], "line 1\nline 2"),
+				msg(sent[1], "crlf\nthen cr\nend"),
+				msg(sent[2], "typed"),
+				"error 0",
+				"open 1",
+				msg(sent[3], "missed 1"),
+				msg(sent[4], "missed 2\nsecond line"),
+				msg(sent[5], "live"),
+				"error 0",
+				"error 2",
+			}
+			if diff := cmp.Diff(want, summary(got["broker"])); diff != "" {
+				t.Errorf("what the EventSource did (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff([][]string{nil, {sent[2].ID}, {sent[5].ID}}, lastIDs); diff != "" {
+				t.Errorf("Last-Event-ID of each connection (-want +got):\n%s", diff)
+			}
+		},
 	}
-	return sw.flush()
-}
-
-func (sw *streamWriter) flush() error {
-	_, err := sw.w.Write(sw.buf)
-	sw.buf = sw.buf[:0]
-	if err != nil {
-		return err
-	}
-	return sw.rc.Flush()
 }
