@@ -894,3 +894,71 @@ func TestBrokerIdleConnectionCost(t *testing.T) {
 		t.Errorf("an idle Subscribe costs %d B more than a bare streaming handler, want at most 2 KiB", broker-bare)
 	}
 }
+
+// TestBrokerManyIdle: 10,000 idle subscribers (2,000 under -race, which
+// allows 8,128 goroutines) each get exactly one comment per Heartbeat, on
+// time, and the heap stays flat from one minute to the next.
+func TestBrokerManyIdle(t *testing.T) {
+	n := 10_000
+	if raceEnabled() {
+		n = 2_000
+	}
+	synctest.Test(t, func(t *testing.T) {
+		connected := make(chan struct{}, n)
+		b := &sse.Broker{OnConnect: func(string, *http.Request) { connected <- struct{}{} }}
+		fs := make([]*fakeWriter, n)
+		cancels := make([]context.CancelFunc, n)
+		ends := make([]chan error, n)
+		for i := range fs {
+			fs[i], cancels[i], ends[i] = goSubscribe(b, fmt.Sprint("topic-", i%100), "")
+			fs[i].mu.Lock()
+			fs[i].keep = false
+			fs[i].mu.Unlock()
+		}
+		for range n {
+			<-connected
+		}
+		var heaps []int64
+		for k := 1; k <= 4; k++ {
+			time.Sleep(sse.DefaultHeartbeat) // to just after the k-th heartbeat
+			synctest.Wait()
+			late := 0
+			for _, f := range fs {
+				if f.written() != 2*k { // ":\n" each
+					late++
+				}
+			}
+			if late > 0 {
+				t.Fatalf("after %v, %d of %d idle subscribers have not exactly %d comments", time.Duration(k)*sse.DefaultHeartbeat, late, n, k)
+			}
+			heaps = append(heaps, memtest.LiveHeap())
+		}
+		t.Logf("live heap at each heartbeat with %d idle subscribers: %v", n, heaps)
+		if grew := heaps[3] - heaps[1]; grew > 64<<10 {
+			t.Errorf("the heap grew by %d B between the 2nd and 4th heartbeat, want flat", grew)
+		}
+		b.Close() // the heartbeat goroutine is gone when it returns
+		for i := range fs {
+			cancels[i]()
+			if err := <-ends[i]; err != nil && !errors.Is(err, sse.ErrClosed) {
+				t.Errorf("Subscribe = %v", err)
+			}
+		}
+	})
+}
+
+// TestBrokerRetry: the broker's Retry reaches each stream with its headers.
+func TestBrokerRetry(t *testing.T) {
+	connected := make(chan struct{}, 1)
+	b := &sse.Broker{Retry: 1500 * time.Millisecond, OnConnect: func(string, *http.Request) { connected <- struct{}{} }}
+	defer b.Close()
+	f, cancel, ended := goSubscribe(b, "t", "")
+	<-connected
+	cancel()
+	<-ended
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if got := f.buf.String(); !strings.HasPrefix(got, "retry: 1500\n") {
+		t.Errorf("stream begins %q, want a retry: 1500 field", got)
+	}
+}

@@ -16,10 +16,7 @@ const heartbeatTicks = 4
 // or when the broker stops.
 func (b *Broker) heartbeatLoop() {
 	defer b.hbGroup.Done()
-	period := b.heartbeat / heartbeatTicks
-	if period <= 0 {
-		period = b.heartbeat
-	}
+	period := max(b.heartbeat/heartbeatTicks, time.Millisecond) // a tiny Heartbeat must not spin
 	tk := time.NewTicker(period)
 	defer tk.Stop()
 	for {
