@@ -11,6 +11,7 @@ package benchmarks
 //	stdout  "sse: ready"             every connection has received a probe event
 //	stdout  "sse: batch K"           every connection has received event (K+1)*M-1 (or a later one)
 //	stdout  "sse: progress N"        N events received in all, said every 500 ms while it grows
+//	                                 (in steps of 1024 per connection)
 //	stdout  "sse: stats k=v ..."     the totals, once the benchmark said "end"
 //	stdout  "sse: error TEXT"        a connection could not be made
 //	stdin   "end T"                  T events were published: count what each connection misses, close all, report
@@ -51,9 +52,15 @@ const (
 	// sseResetType is the type of the event nodekit's Broker sends to a
 	// subscriber whose Last-Event-ID fell out of the replay window.
 	sseResetType = "reset"
+	// sseFence starts the data of a fence event, "fence K": the
+	// benchmark publishes fences after batch K when the clients have
+	// received nothing for sseQuiet (a library lost events, the last ones
+	// of the batch among them, or disconnected its subscribers); a client
+	// counts the events of batches up to K it has not received as lost.
+	sseFence = "fence "
 	// sseQuiet is how long a batch may go without any client receiving
-	// anything before the benchmark gives up on it (a lost last event).
-	sseQuiet = 15 * time.Second
+	// anything before the benchmark publishes fences.
+	sseQuiet = 5 * time.Second
 )
 
 // ssePayload appends the data of event seq to dst: seq in 10 digits, a
@@ -207,11 +214,26 @@ func (c *sseClients) waitReady(tb testing.TB, probe func() error, timeout time.D
 }
 
 // waitBatch waits until every client has received the last event of batch
-// k, or until the clients have received nothing for sseQuiet.
-func (c *sseClients) waitBatch(k int) error {
+// k. When the clients receive nothing for sseQuiet, it publishes the fence
+// of batch k every 50 ms until they have all received it or a later event.
+func (c *sseClients) waitBatch(k int, publish func(string) error) error {
 	want := fmt.Sprintf("batch %d", k)
+	timeout := sseQuiet
+	fenced := time.Time{}
 	for {
-		line, err := c.nextErr(sseQuiet)
+		line, err := c.nextErr(timeout)
+		if errors.Is(err, errSSEClientsTimeout) {
+			if fenced.IsZero() {
+				fenced = time.Now()
+				timeout = 50 * time.Millisecond
+			} else if time.Since(fenced) > time.Minute {
+				return fmt.Errorf("batch %d: not every client received its fence in a minute", k)
+			}
+			if err := publish(fmt.Sprintf("%s%d", sseFence, k)); err != nil {
+				return fmt.Errorf("publishing the fence of batch %d: %w", k, err)
+			}
+			continue
+		}
 		if err != nil {
 			return fmt.Errorf("waiting for batch %d: %w", k, err)
 		}
@@ -588,6 +610,17 @@ func (c *sseClient) dispatch(typ []byte) {
 		}
 		return
 	}
+	if k, ok := bytes.CutPrefix(c.data, []byte(sseFence)); ok {
+		if k, err := strconv.Atoi(string(k)); err == nil && g.m > 0 {
+			if end := (k + 1) * g.m; end > c.next {
+				c.lost += end - c.next
+				c.advance(end)
+			}
+		} else {
+			c.bad++
+		}
+		return
+	}
 	seq := sseParsePayload(c.data)
 	if seq < 0 || len(typ) != 0 {
 		c.bad++
@@ -597,20 +630,24 @@ func (c *sseClient) dispatch(typ []byte) {
 	if c.events%1024 == 0 {
 		g.received.Add(1024)
 	}
-	switch {
-	case seq < c.next:
+	if seq < c.next {
 		c.dup++
 		return
-	case seq > c.next:
-		c.lost += seq - c.next
 	}
-	if g.m > 0 {
-		// Batches [c.next/m, (seq+1)/m) are now complete.
-		for k := c.next / g.m; k < (seq+1)/g.m; k++ {
-			g.batchDone(k)
+	c.lost += seq - c.next
+	c.advance(seq + 1)
+}
+
+// advance moves on to expect event next (> c.next), reporting the batches
+// now complete.
+func (c *sseClient) advance(next int) {
+	if m := c.g.m; m > 0 {
+		// Batches [c.next/m, next/m) are now complete.
+		for k := c.next / m; k < next/m; k++ {
+			c.g.batchDone(k)
 		}
 	}
-	c.next = seq + 1
+	c.next = next
 }
 
 // sseCheckPayloads is used by TestSSESetups to check the payload helpers.
