@@ -228,6 +228,18 @@ func TestWriterStreams(t *testing.T) {
 			app.Use(middleware.ResponseTime(), middleware.Mount(mux))
 			return &app
 		},
+		"middleware.Wrap": func(h http.HandlerFunc) http.Handler {
+			// A net/http middleware, chi style, inside an App.
+			std := func(next http.Handler) http.Handler {
+				return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { next.ServeHTTP(&unwrapper{w}, r) })
+			}
+			var app middleware.App
+			app.Use(middleware.Wrap(std), func(c *middleware.Context, _ middleware.Next) error {
+				h(c.Writer, c.Request)
+				return nil
+			})
+			return &app
+		},
 	}
 	for _, p := range protos {
 		for name, mount := range mounts {
@@ -246,6 +258,24 @@ func TestWriterStreams(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestWriterNoWriteTimeout: with no per-write deadline (WriteTimeout < 0)
+// a stream still outlives the server's WriteTimeout: Upgrade cleared it.
+func TestWriterNoWriteTimeout(t *testing.T) {
+	u := &sse.Upgrader{WriteTimeout: -1}
+	for _, p := range protos {
+		t.Run(p.name, func(t *testing.T) {
+			acks := make(chan int)
+			url, c := wireServer(t, p.h2, 100*time.Millisecond, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if err := pingPong(t, w, r, u, acks, 3, 250*time.Millisecond); err != nil {
+					t.Errorf("handler: %v", err)
+				}
+			}))
+			resp := wireGet(t, wireContext(t), c, url)
+			readPongs(t, resp.Body, acks, 3)
+		})
 	}
 }
 
