@@ -1,6 +1,7 @@
 package sse
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -77,7 +78,10 @@ func Upgrade(w http.ResponseWriter, r *http.Request) (*Writer, error) {
 // do by themselves.
 //
 // Upgrade panics if w is nil. r is the request answered; Upgrade does not
-// read its body.
+// read its body. When r's context ends — the handler returned, the client
+// left (HTTP/2 says so at once, HTTP/1 when the server notices) — the
+// stream is over: the Writer then writes nothing more and returns an error
+// wrapping ErrClosed. A nil r (in tests) has no context.
 func (u *Upgrader) Upgrade(w http.ResponseWriter, r *http.Request) (*Writer, error) {
 	if w == nil {
 		panic("sse: Upgrade: nil ResponseWriter")
@@ -87,6 +91,9 @@ func (u *Upgrader) Upgrade(w http.ResponseWriter, r *http.Request) (*Writer, err
 		timeout = DefaultWriteTimeout
 	}
 	sw := &Writer{w: w, rc: http.NewResponseController(w), timeout: timeout}
+	if r != nil {
+		sw.ctx = r.Context()
+	}
 	if !canFlush(w) {
 		return nil, fmt.Errorf("%w: %T has no Flush, FlushError or Unwrap reaching one", ErrFlushUnsupported, w)
 	}
@@ -148,7 +155,11 @@ func canFlush(w http.ResponseWriter) bool {
 // idle). After a write or flush fails — the client left, or stopped reading
 // for longer than WriteTimeout — the stream is over: that call and every
 // later one return an error wrapping ErrClosed and the cause, and the
-// handler should return.
+// handler should return. The same holds once the request's context ends:
+// a goroutine that outlives the handler (a heartbeat not yet stopped) gets
+// ErrClosed instead of writing to a finished response. (It must still stop
+// before the handler returns: the context ends just after, so a write can
+// slip between the two.)
 //
 // A Writer keeps one encode buffer, reused for every event (Send does not
 // allocate once it has grown to the events' size) and dropped after an
@@ -156,7 +167,8 @@ func canFlush(w http.ResponseWriter) bool {
 type Writer struct {
 	w       http.ResponseWriter
 	rc      *http.ResponseController
-	timeout time.Duration // < 0: no deadline (none asked, or w has none)
+	timeout time.Duration   // < 0: no deadline (none asked, or w has none)
+	ctx     context.Context // the request's; nil: none
 
 	mu  sync.Mutex // guards buf, err and the writes to w
 	buf []byte
@@ -238,6 +250,10 @@ func (w *Writer) keep(buf []byte) {
 func (w *Writer) writeLocked(p []byte) error {
 	if w.w == nil {
 		panic("sse: Writer not made by Upgrade")
+	}
+	if w.ctx != nil && w.ctx.Err() != nil {
+		w.err = fmt.Errorf("%w: request ended: %w", ErrClosed, context.Cause(w.ctx))
+		return w.err
 	}
 	deadline := w.timeout > 0
 	if deadline {

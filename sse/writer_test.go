@@ -787,3 +787,94 @@ func TestWriterMemoryFollowsEvents(t *testing.T) {
 	runtime.KeepAlive(sw)
 	runtime.KeepAlive(data)
 }
+
+// TestWriterAfterHandlerReturns: a goroutine that kept the Writer past the
+// handler's return gets ErrClosed, and nothing reaches the finished
+// response (on HTTP/1 the connection is then reused for another request).
+func TestWriterAfterHandlerReturns(t *testing.T) {
+	for _, p := range protos {
+		t.Run(p.name, func(t *testing.T) {
+			late := make(chan error, 1)
+			url, c := wireServer(t, p.h2, 0, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if r.URL.Path == "/second" {
+					io.WriteString(w, "second")
+					return
+				}
+				sw, err := sse.Upgrade(w, r)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if err := sw.Send(sse.Event{Data: "only"}); err != nil {
+					t.Error(err)
+				}
+				go func() {
+					<-r.Context().Done() // ends when ServeHTTP has returned
+					late <- sw.Send(sse.Event{Data: "late"})
+				}()
+			}))
+			ctx := wireContext(t)
+			resp := wireGet(t, ctx, c, url)
+			body, err := io.ReadAll(resp.Body)
+			if err != nil || string(body) != "data: only\n\n" {
+				t.Fatalf("body = %q, %v", body, err)
+			}
+			select {
+			case err := <-late:
+				if !errors.Is(err, sse.ErrClosed) {
+					t.Errorf("Send after the handler returned = %v, want ErrClosed", err)
+				}
+			case <-ctx.Done():
+				t.Fatal("the request's context never ended")
+			}
+			resp2 := wireGet(t, ctx, c, url+"/second")
+			if b, err := io.ReadAll(resp2.Body); err != nil || string(b) != "second" {
+				t.Errorf("next request on the connection = %q, %v", b, err)
+			}
+		})
+	}
+}
+
+// panicWriter panics in Write (a broken wrapper, or one that aborts with
+// http.ErrAbortHandler) while panicking is set.
+type panicWriter struct {
+	discardWriter
+	panicking bool
+}
+
+func (p *panicWriter) Write(b []byte) (int, error) {
+	if p.panicking {
+		panic(http.ErrAbortHandler)
+	}
+	return p.discardWriter.Write(b)
+}
+
+// TestWriterWriterPanics: a panic in the ResponseWriter reaches the caller
+// of Send and leaves the Writer unlocked.
+func TestWriterWriterPanics(t *testing.T) {
+	pw := &panicWriter{}
+	sw, err := sse.Upgrade(pw, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pw.panicking = true
+	func() {
+		defer func() {
+			if r := recover(); r != http.ErrAbortHandler {
+				t.Errorf("Send recovered %v, want the writer's panic", r)
+			}
+		}()
+		sw.Send(sse.Event{Data: "x"})
+	}()
+	pw.panicking = false
+	done := make(chan error, 1)
+	go func() { done <- sw.Comment("after") }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("Comment after a panicking Write = %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Comment after a panicking Write blocked: the lock was held")
+	}
+}
