@@ -1,7 +1,9 @@
 package sse_test
 
 import (
+	"context"
 	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -38,6 +40,10 @@ func (d *deadlineWriter) SetWriteDeadline(time.Time) error { d.deadlines++; retu
 // flushed, through the ResponseController, with and without deadlines.
 func BenchmarkWriterSend(b *testing.B) {
 	ev := sse.Event{ID: "1234", Type: "tick", Data: "0123456789abcdef0123456789abcdef"}
+	// A request whose context can end, as a server's does.
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	r := httptest.NewRequestWithContext(ctx, "GET", "/", nil)
 	for _, bb := range []struct {
 		name string
 		w    http.ResponseWriter
@@ -46,7 +52,7 @@ func BenchmarkWriterSend(b *testing.B) {
 		{"Deadline", &deadlineWriter{}},
 	} {
 		b.Run(bb.name, func(b *testing.B) {
-			w, err := sse.Upgrade(bb.w, nil)
+			w, err := sse.Upgrade(bb.w, r)
 			if err != nil {
 				b.Fatal(err)
 			}
