@@ -64,7 +64,9 @@ func Upgrade(w http.ResponseWriter, r *http.Request) (*Writer, error) {
 // middleware, chi's and alice's do) or Flush. If no Flush is reachable it
 // writes nothing and returns an error wrapping ErrFlushUnsupported: events
 // would otherwise wait in a buffer. If the headers cannot be sent (the
-// client left) it returns an error wrapping ErrClosed.
+// client left) it returns an error wrapping ErrClosed. Through a wrapper
+// that has Flush but no Unwrap, deadlines cannot be set: the stream has
+// no per-write deadline, and a server WriteTimeout still ends it.
 //
 // net/http cannot tell whether a response was already committed: if
 // something was written to w before Upgrade, the headers Upgrade sets are
