@@ -500,18 +500,31 @@ func (b *Broker) register(r *http.Request, t *hub, s *subscriber) ([]byte, error
 	id, present, valid := lastEventID(r)
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	var evs []Event
-	ok := true
-	if present {
-		var err error
-		if evs, ok, err = b.store.After(r.Context(), t.name, id); err != nil {
-			return nil, err
-		}
-		ok = ok && valid
+	// With no ID (or an invalid one, which lastEventID returns as ""),
+	// After returns only the newest event.
+	evs, ok, err := b.store.After(r.Context(), t.name, id)
+	if err != nil {
+		return nil, err
 	}
+	ok = ok && valid
 	s.lastTick = b.tick.Load()
 	t.link(s)
 	var buf []byte
+	if !present {
+		// A new client: an id-only block, which dispatches nothing but
+		// sets the EventSource's last event ID, so that if it is forced
+		// off before its first event it resumes from here, not from now.
+		if len(evs) == 0 {
+			return nil, nil
+		}
+		newest := Event{ID: evs[len(evs)-1].ID}
+		if err := newest.validate(); err != nil {
+			return nil, fmt.Errorf("sse: store returned %w", err)
+		}
+		buf = append(buf, "id: "...)
+		buf = append(buf, newest.ID...)
+		return append(buf, "\n\n"...), nil
+	}
 	if !ok {
 		reset := Event{Type: ResetType}
 		if len(evs) > 0 {
@@ -520,7 +533,6 @@ func (b *Broker) register(r *http.Request, t *hub, s *subscriber) ([]byte, error
 		return AppendEvent(nil, reset)
 	}
 	for _, ev := range evs {
-		var err error
 		if buf, err = AppendEvent(buf, ev); err != nil {
 			return nil, fmt.Errorf("sse: store returned %w", err)
 		}

@@ -16,20 +16,22 @@ import (
 	"github.com/nodekit/nodekit/sse"
 )
 
-// A frame is what the small test reader makes of one event block (or of
-// comment lines, Comment set).
+// A frame is what the small test reader makes of one block: an event
+// (data lines joined with "\n"), an id-only block that dispatches nothing
+// but sets the last event ID (IDOnly), or a comment line (Comment).
 type frame struct {
 	ID, Type, Data string
 	Comment        bool
+	IDOnly         bool
 }
 
-// parseFrames splits a stream into frames: events (fields of one block,
-// data lines joined with "\n") and comments (one frame per comment line).
-// It returns the unparsed tail (an unterminated block).
+// parseFrames splits a stream into frames: events, id-only blocks and
+// comments (one frame per comment line). It returns the unparsed tail (an
+// unterminated block).
 func parseFrames(b []byte) (frames []frame, rest []byte) {
 	var cur frame
 	var data []string
-	has := false
+	hasID := false
 	for {
 		i := bytes.IndexByte(b, '\n')
 		if i < 0 {
@@ -39,26 +41,25 @@ func parseFrames(b []byte) (frames []frame, rest []byte) {
 		b = b[i+1:]
 		switch {
 		case line == "":
-			if has {
+			if data != nil {
 				cur.Data = strings.Join(data, "\n")
 				frames = append(frames, cur)
+			} else if hasID {
+				frames = append(frames, frame{ID: cur.ID, IDOnly: true})
 			}
-			cur, data, has = frame{}, nil, false
+			cur, data, hasID = frame{}, nil, false
 		case strings.HasPrefix(line, ":"):
 			frames = append(frames, frame{Comment: true, Data: strings.TrimPrefix(strings.TrimPrefix(line, ":"), " ")})
 		default:
 			k, v, _ := strings.Cut(line, ":")
 			v = strings.TrimPrefix(v, " ")
-			has = true
 			switch k {
 			case "id":
-				cur.ID = v
+				cur.ID, hasID = v, true
 			case "event":
 				cur.Type = v
 			case "data":
 				data = append(data, v)
-			case "retry":
-				has = false // a retry-only block dispatches nothing
 			}
 		}
 	}
@@ -124,7 +125,7 @@ func (c *client) next() (frame, error) {
 	}
 }
 
-// events reads n event frames, skipping comments.
+// events reads n event frames, skipping comments and id-only blocks.
 func (c *client) events(n int) []frame {
 	c.t.Helper()
 	var out []frame
@@ -133,7 +134,7 @@ func (c *client) events(n int) []frame {
 		if err != nil {
 			c.t.Fatalf("after %d of %d events: %v", len(out), n, err)
 		}
-		if !f.Comment {
+		if !f.Comment && !f.IDOnly {
 			out = append(out, f)
 		}
 	}
@@ -179,14 +180,15 @@ func (s *server) subscribe(t testing.TB, topic, lastID string) *client {
 // Subscribe calls without a network (synctest, the model, benchmarks).
 // Writes block while it is stalled.
 type fakeWriter struct {
-	header http.Header
-	mu     sync.Mutex
-	buf    bytes.Buffer
-	gate   chan struct{} // while not nil, Write waits for it to close
-	n      int           // bytes written
-	keep   bool          // keep what is written in buf (else only count it)
-	last   []byte        // the end of the last Write
-	wrote  chan struct{} // capacity 1: signaled on each Flush
+	header  http.Header
+	mu      sync.Mutex
+	buf     bytes.Buffer
+	gate    chan struct{} // while not nil, Write waits for it to close
+	n       int           // bytes written
+	keep    bool          // keep what is written in buf (else only count it)
+	last    []byte        // the end of the last Write
+	waiting int           // Writes waiting for the gate
+	wrote   chan struct{} // capacity 1: signaled on each Flush
 }
 
 func newFakeWriter() *fakeWriter {
@@ -201,7 +203,13 @@ func (f *fakeWriter) Write(p []byte) (int, error) {
 	gate := f.gate
 	f.mu.Unlock()
 	if gate != nil {
+		f.mu.Lock()
+		f.waiting++
+		f.mu.Unlock()
 		<-gate
+		f.mu.Lock()
+		f.waiting--
+		f.mu.Unlock()
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -218,6 +226,13 @@ func (f *fakeWriter) lastWrote(s string) bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return bytes.HasSuffix(f.last, []byte(s))
+}
+
+// stuck reports whether a Write is waiting for the gate.
+func (f *fakeWriter) stuck() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.waiting > 0
 }
 
 // written returns the number of bytes written so far.
@@ -268,7 +283,7 @@ func (f *fakeWriter) frames() []frame {
 func (f *fakeWriter) events() []frame {
 	var out []frame
 	for _, fr := range f.frames() {
-		if !fr.Comment {
+		if !fr.Comment && !fr.IDOnly {
 			out = append(out, fr)
 		}
 	}
