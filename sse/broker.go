@@ -406,7 +406,12 @@ var errAborted = fmt.Errorf("%w: subscriber ended by a panic or runtime.Goexit",
 // falls between them or lands in both. When the ID cannot be resumed from
 // (unknown, older than the window, over 256 bytes, not UTF-8, or with CR,
 // LF or NUL), the client gets one event of type ResetType instead of the
-// replay.
+// replay. A client that sent no ID is first sent an id-only block naming
+// topic's newest event ("id: <newest>" and a blank line), which
+// dispatches nothing but sets EventSource.lastEventId: a client forced off
+// before its first event then resumes from where it joined. (A client that
+// joins a topic with no event kept has no ID until its first event; if it
+// is forced off before that, it resumes with live events only.)
 //
 // Subscribe returns nil when the client goes away (the request's context
 // ends), ErrSlowSubscriber when OnSlow disconnected it, ErrClosed when

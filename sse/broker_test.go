@@ -1044,3 +1044,30 @@ func TestBrokerLoopbackNoLoss(t *testing.T) {
 	defer mu.Unlock()
 	t.Logf("%d clients, %d events: %d connections, %d forced off as slow and resumed", clients, events, connects, slow)
 }
+
+// TestBrokerTellsNewestID: a client without Last-Event-ID is told the
+// newest ID in an id-only block (no event dispatched); on a topic with no
+// event, nothing.
+func TestBrokerTellsNewestID(t *testing.T) {
+	connected := make(chan struct{}, 2)
+	b := &sse.Broker{OnConnect: func(string, *http.Request) { connected <- struct{}{} }}
+	defer b.Close()
+	past := publish(t, b, "a", msgs("m", 2)...)
+	fa, cancelA, endA := goSubscribe(b, "a", "")
+	fe, cancelE, endE := goSubscribe(b, "empty", "")
+	<-connected
+	<-connected
+	live := publish(t, b, "a", sse.Event{Data: "live"})
+	waitFor(t, "the live event arrives", func() bool { return len(fa.events()) == 1 })
+	cancelA()
+	cancelE()
+	<-endA
+	<-endE
+	want := []frame{{ID: past[1].ID, IDOnly: true}, live[0]}
+	if diff := cmp.Diff(want, fa.frames()); diff != "" {
+		t.Errorf("new client of a topic with events (-want +got):\n%s", diff)
+	}
+	if got := fe.frames(); len(got) != 0 {
+		t.Errorf("new client of an empty topic got %+v, want nothing", got)
+	}
+}

@@ -26,9 +26,10 @@ type Store interface {
 
 	// After returns the events of topic strictly after lastID, oldest
 	// first; ok is false when lastID is not in the window (unknown, or
-	// older than the oldest kept). When ok is false, evs holds at most
-	// the newest event kept (none when the topic has none), whose ID the
-	// Broker names in the reset event it sends.
+	// older than the oldest kept) or is empty. When ok is false, evs
+	// holds at most the newest event kept (none when the topic has
+	// none): the Broker asks with an empty lastID for the ID it tells a
+	// new client, and names it in the reset event it sends.
 	After(ctx context.Context, topic, lastID string) (evs []Event, ok bool, err error)
 }
 
