@@ -66,7 +66,8 @@ func Upgrade(w http.ResponseWriter, r *http.Request) (*Writer, error) {
 // would otherwise wait in a buffer. If the headers cannot be sent (the
 // client left) it returns an error wrapping ErrClosed. Through a wrapper
 // that has Flush but no Unwrap, deadlines cannot be set: the stream has
-// no per-write deadline, and a server WriteTimeout still ends it.
+// no per-write deadline, a server WriteTimeout still cuts it, and a Flush
+// that cannot report failure may hide that from Send until a later write.
 //
 // net/http cannot tell whether a response was already committed: if
 // something was written to w before Upgrade, the headers Upgrade sets are

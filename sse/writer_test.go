@@ -878,3 +878,42 @@ func TestWriterWriterPanics(t *testing.T) {
 		t.Fatal("Comment after a panicking Write blocked: the lock was held")
 	}
 }
+
+// flushOnly has Flush but no Unwrap: it hides the connection's deadlines.
+type flushOnly struct{ w http.ResponseWriter }
+
+func (f *flushOnly) Header() http.Header         { return f.w.Header() }
+func (f *flushOnly) Write(p []byte) (int, error) { return f.w.Write(p) }
+func (f *flushOnly) WriteHeader(code int)        { f.w.WriteHeader(code) }
+func (f *flushOnly) Flush()                      { f.w.(http.Flusher).Flush() }
+
+// TestWriterFlushOnlyWrapper shows what Upgrade documents for a wrapper
+// with Flush and no Unwrap: events stream, but the server's WriteTimeout,
+// which Upgrade cannot clear through it, still cuts the stream, and its
+// Flush, which returns no error, hides the failure from Send.
+func TestWriterFlushOnlyWrapper(t *testing.T) {
+	const serverTimeout = 150 * time.Millisecond
+	errs := make(chan error, 2)
+	url, c := wireServer(t, false, serverTimeout, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sw, err := sse.Upgrade(&flushOnly{w}, r)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		errs <- sw.Send(sse.Event{Data: "early"})
+		time.Sleep(2 * serverTimeout) // past the server's WriteTimeout
+		errs <- sw.Send(sse.Event{Data: "late"})
+	}))
+	resp := wireGet(t, wireContext(t), c, url)
+	d := sse.NewDecoder(resp.Body)
+	if ev, err := d.Next(); err != nil || ev.Data != "early" {
+		t.Fatalf("first event = %+v, %v", ev, err)
+	}
+	if err := <-errs; err != nil {
+		t.Errorf("Send before the server's WriteTimeout = %v", err)
+	}
+	t.Logf("Send after the server's WriteTimeout: %v", <-errs)
+	if ev, err := d.Next(); err == nil {
+		t.Errorf("after the server's WriteTimeout the client got %+v, want the stream cut", ev)
+	}
+}
