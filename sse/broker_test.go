@@ -469,8 +469,12 @@ func TestBrokerShutdownHTTP(t *testing.T) {
 	if _, err := b.Publish(context.Background(), "a", sse.Event{}); !errors.Is(err, sse.ErrClosed) {
 		t.Errorf("Publish after Shutdown = %v, want ErrClosed", err)
 	}
-	if err := b.Subscribe(newFakeWriter(), httptest.NewRequest("GET", "/", nil), "a"); !errors.Is(err, sse.ErrClosed) {
+	late := newFakeWriter()
+	if err := b.Subscribe(late, httptest.NewRequest("GET", "/", nil), "a"); !errors.Is(err, sse.ErrClosed) {
 		t.Errorf("Subscribe after Shutdown = %v, want ErrClosed", err)
+	}
+	if ct := late.Header().Get("Content-Type"); ct != "" || late.written() != 0 {
+		t.Errorf("Subscribe after Shutdown set Content-Type %q and wrote %d bytes, want nothing (the handler answers 503)", ct, late.written())
 	}
 	if err := b.Shutdown(ctx); err != nil {
 		t.Errorf("second Shutdown = %v, want nil", err)
@@ -1069,5 +1073,46 @@ func TestBrokerTellsNewestID(t *testing.T) {
 	}
 	if got := fe.frames(); len(got) != 0 {
 		t.Errorf("new client of an empty topic got %+v, want nothing", got)
+	}
+}
+
+// TestBrokerHTTP2: streams multiplexed on one HTTP/2 connection (TLS
+// loopback) each get their topic's events.
+func TestBrokerHTTP2(t *testing.T) {
+	leaktest.Check(t)
+	connected := make(chan struct{}, 3)
+	b := &sse.Broker{OnConnect: func(string, *http.Request) { connected <- struct{}{} }}
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ProtoMajor != 2 {
+			t.Errorf("request over %s, want HTTP/2", r.Proto)
+		}
+		b.Subscribe(w, r, strings.TrimPrefix(r.URL.Path, "/"))
+	}))
+	srv.EnableHTTP2 = true
+	srv.StartTLS()
+	defer srv.Close()
+	defer b.Close()
+	hc := srv.Client()
+	defer hc.CloseIdleConnections()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var decs []*sse.Decoder
+	for _, topic := range []string{"a", "a", "b"} {
+		req, _ := http.NewRequestWithContext(ctx, "GET", srv.URL+"/"+topic, nil)
+		resp, err := hc.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		decs = append(decs, sse.NewDecoder(resp.Body))
+		<-connected
+	}
+	a := publish(t, b, "a", sse.Event{Data: "to a"})
+	bb := publish(t, b, "b", sse.Event{Data: "to b"})
+	for i, want := range []frame{a[0], a[0], bb[0]} {
+		ev, err := decs[i].Next()
+		if err != nil || ev.Data != want.Data || ev.ID != want.ID {
+			t.Errorf("stream %d: Next() = %+v, %v; want %+v", i, ev, err, want)
+		}
 	}
 }
