@@ -1,3 +1,5 @@
+//go:build unix
+
 package cluster_test
 
 import (
@@ -60,9 +62,11 @@ func (rec *recorder) events() []string {
 // test fails if any of them outlives it.
 func newPrimary(t *testing.T, role string, workers int) *cluster.Primary {
 	return &cluster.Primary{
-		Workers:       workers,
-		Addrs:         []string{"127.0.0.1:0"},
-		Env:           []string{reexec.EnvRole + "=" + role, reexec.Marker(t)},
+		Workers: workers,
+		Addrs:   []string{"127.0.0.1:0"},
+		// The race detector sleeps a second at exit by default; workers
+		// that exit promptly should be measured as such.
+		Env:           []string{reexec.EnvRole + "=" + role, reexec.Marker(t), "GORACE=atexit_sleep_ms=0"},
 		IgnoreSignals: true,
 		ReadyTimeout:  20 * time.Second, // generous: the machine is busy
 		KillTimeout:   5 * time.Second,

@@ -84,6 +84,9 @@ func (l *link) write(ctx context.Context, kind byte, payload []byte) error {
 	if n > 0 {
 		l.conn.Close() // a partial frame: the stream is out of step
 	}
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		<-ctx.Done() // the only deadlines are ctx's: it is ending
+	}
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}

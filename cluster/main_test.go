@@ -1,3 +1,5 @@
+//go:build unix
+
 package cluster_test
 
 import (
@@ -24,6 +26,13 @@ func TestMain(m *testing.M) {
 		"noready": workerNoReady,
 		"echo":    workerEcho,
 		"primary": primaryProcess,
+		"stubborn": func() {
+			self, err := cluster.Self()
+			if err != nil || self.Ready(context.Background()) != nil {
+				os.Exit(1)
+			}
+			select {} // ignores the stop
+		},
 	})
 }
 

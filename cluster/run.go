@@ -117,6 +117,9 @@ func (p *Primary) Run(ctx context.Context) (err error) {
 	if !p.started.CompareAndSwap(false, true) {
 		return ErrRunning
 	}
+	if err := ctx.Err(); err != nil {
+		return err // the same answer every time: nothing started
+	}
 	if !supported {
 		return fmt.Errorf("%w (%s)", ErrUnsupported, runtime.GOOS)
 	}
@@ -472,9 +475,6 @@ func (r *run) exited(w *Worker) {
 	}
 	r.setLive(live)
 
-	if r.roll != nil {
-		r.rollExited(w, now)
-	}
 	if w.slot < len(r.slots) && r.slots[w.slot].worker == w {
 		s := r.slots[w.slot]
 		s.worker = nil
@@ -499,6 +499,9 @@ func (r *run) exited(w *Worker) {
 		r.emit(Disconnect, Event{Worker: w})
 	}
 	r.emit(Exit, Event{Worker: w, Code: w.exitCode, Signal: w.exitSignal, Err: w.failure})
+	if r.roll != nil { // after the Exit event, so that the next Fork follows it
+		r.rollExited(w, now)
+	}
 }
 
 func describeExit(w *Worker) string {
