@@ -20,7 +20,7 @@ import (
 // workers are the test binary re-executed in a role (singleflight's
 // pattern), chosen by the Env of the Primary under test.
 func TestMain(m *testing.M) {
-	reexec.Main(m, map[string]func(){
+	roles := map[string]func(){
 		"http":    workerHTTP,
 		"crash":   func() { os.Exit(3) },
 		"noready": workerNoReady,
@@ -33,8 +33,15 @@ func TestMain(m *testing.M) {
 			}
 			select {} // ignores the stop
 		},
-	})
+	}
+	for name, f := range drillRoles {
+		roles[name] = f
+	}
+	reexec.Main(m, roles)
 }
+
+// drillRoles are the roles the drill-tagged tests add.
+var drillRoles = map[string]func(){}
 
 // workerHTTP serves GET / (names the worker), /slow?ms=N, /spin (starts a
 // goroutine that never yields: a wedged worker) with cluster.Serve.
