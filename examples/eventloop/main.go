@@ -35,6 +35,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sync"
 
 	"github.com/nodekit/nodekit/timers"
 )
@@ -75,50 +76,92 @@ func run(ctx context.Context, out io.Writer) error {
 // and close each run on another goroutine (libuv's threadpool), and each
 // step's result comes back to the loop with Post, as an I/O callback, before
 // the next step starts; done runs on the loop after the last. Hold keeps the
-// loop alive meanwhile. If the loop has closed when a step ends, Post
-// refuses its result: the step's goroutine then closes the file and
-// releases the hold, and done never runs.
+// loop alive meanwhile.
+//
+// If the loop closes before the read ends, done never runs and the file is
+// closed all the same: a step that ends after the close finds Post refusing
+// its result, and a result the loop took but Close dropped unrun is covered
+// by a goroutine that waits for Done.
 func readFile(l *timers.Loop, name string, done func([]byte, error)) {
 	release := l.Hold()
-	var f *os.File // open between the first step and the last
+	var mu sync.Mutex
+	var f *os.File // open between the first step and the last; guarded by mu
+	file := func() (*os.File, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if f == nil {
+			return nil, os.ErrClosed
+		}
+		return f, nil
+	}
+	closeFile := func() error {
+		mu.Lock()
+		defer mu.Unlock()
+		if f == nil {
+			return nil
+		}
+		err := f.Close()
+		f = nil
+		return err
+	}
+	finished := make(chan struct{})
+	go func() {
+		select {
+		case <-l.Done():
+			closeFile()
+		case <-finished:
+		}
+	}()
 	async := func(work func(), then func()) {
 		go func() {
 			work()
 			if err := l.Post(then); err != nil { // the loop is closed
-				if f != nil {
-					f.Close()
-				}
+				closeFile()
 				release()
 			}
 		}()
 	}
 	finish := func(data []byte, err error) {
+		close(finished)
 		release()
 		done(data, err)
 	}
 	var info os.FileInfo
 	var data []byte
 	var err error
-	async(func() { f, err = os.Open(name) }, func() {
+	async(func() {
+		var opened *os.File
+		opened, err = os.Open(name)
+		mu.Lock()
+		f = opened
+		mu.Unlock()
+	}, func() {
 		if err != nil {
 			finish(nil, err)
 			return
 		}
-		async(func() { info, err = f.Stat() }, func() {
+		async(func() {
+			var fh *os.File
+			if fh, err = file(); err == nil {
+				info, err = fh.Stat()
+			}
+		}, func() {
 			if err != nil {
-				f.Close()
+				closeFile()
 				finish(nil, err)
 				return
 			}
 			async(func() {
-				data = make([]byte, info.Size())
-				_, err = io.ReadFull(f, data)
+				var fh *os.File
+				if fh, err = file(); err == nil {
+					data = make([]byte, info.Size())
+					_, err = io.ReadFull(fh, data)
+				}
 			}, func() {
 				async(func() {
-					if cerr := f.Close(); err == nil {
+					if cerr := closeFile(); err == nil {
 						err = cerr
 					}
-					f = nil
 				}, func() { finish(data, err) })
 			})
 		})
