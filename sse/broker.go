@@ -14,7 +14,7 @@ import (
 
 // Defaults of a Broker's settings.
 const (
-	DefaultQueueSize = 256              // frames queued per subscriber
+	DefaultQueueSize = 4096             // frames queued per subscriber
 	DefaultHeartbeat = 15 * time.Second // comment interval on an idle stream
 )
 
@@ -87,6 +87,12 @@ type Broker struct {
 
 	// QueueSize is the number of frames (events and heartbeats) queued
 	// per subscriber before OnSlow applies; 0 means DefaultQueueSize.
+	// A queue grows with its backlog, 8 bytes a frame (frames are shared
+	// by the subscribers of a topic), and is given back once written: the
+	// bound costs nothing until a subscriber lags. The default lets a
+	// subscriber fall 4096 events behind a burst before it is
+	// disconnected, and the default MemoryStore window (10,000 events)
+	// lets it resume after that.
 	QueueSize int
 
 	// OnSlow is what happens to a subscriber whose queue is full; the zero

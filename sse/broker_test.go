@@ -712,7 +712,11 @@ func TestBrokerMemoryFollowsBacklog(t *testing.T) {
 	}
 	t.Run("Events", func(t *testing.T) {
 		connected := make(chan struct{}, 2)
-		b := &sse.Broker{OnSlow: sse.DropOldest, OnConnect: func(string, *http.Request) { connected <- struct{}{} }}
+		b := &sse.Broker{
+			Store:     &sse.MemoryStore{MaxEvents: 1000},
+			OnSlow:    sse.DropOldest,
+			OnConnect: func(string, *http.Request) { connected <- struct{}{} },
+		}
 		defer b.Close()
 		var fs []*fakeWriter
 		for range 2 {

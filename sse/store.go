@@ -35,9 +35,10 @@ type Store interface {
 
 // Defaults of MemoryStore's limits.
 const (
-	DefaultMaxEvents = 1000    // events kept per topic
-	DefaultMaxBytes  = 1 << 20 // bytes of ID, Type and Data kept per topic
-	DefaultMaxTopics = 10000   // topics whose window is kept
+	DefaultMaxEvents     = 10000    // events kept per topic
+	DefaultMaxBytes      = 4 << 20  // bytes of ID, Type and Data kept per topic
+	DefaultMaxTopics     = 10000    // topics whose window is kept
+	DefaultMaxTotalBytes = 64 << 20 // bytes of ID, Type and Data kept, all topics
 )
 
 // A MemoryStore is a Store that keeps each topic's window in memory: a
@@ -47,11 +48,18 @@ const (
 // resumes after it.
 //
 // Memory follows the window, not the history: a ring grows as events
-// arrive (no slots are reserved up front) and at most MaxTopics topics
-// keep a window; appending to one more drops the window of the topic
-// appended to least recently, whose clients then get a reset event when
-// they reconnect. So a million topic names published once cost what
-// MaxTopics small windows cost, not a million.
+// arrive (no slots are reserved up front, and a slot costs 72 bytes beside
+// the event's strings), and at most MaxTopics topics keep a window holding
+// MaxTotalBytes between them. Appending to one more topic, or past the
+// total, drops the windows of the topics appended to least recently, whose
+// clients then get a reset event when they reconnect. So a million topic
+// names published once cost what MaxTopics small windows cost, not a
+// million, and many busy topics cost MaxTotalBytes, not MaxTopics times
+// MaxBytes.
+//
+// The default window, 10,000 events, is sized for bursts: a Broker
+// subscriber that falls behind by more than its queue (DefaultQueueSize)
+// is disconnected and resumes from this window when it reconnects.
 //
 // IDs the store assigns are "<epoch>-<n>": epoch is 16 hex digits drawn
 // from crypto/rand when the store is first used, so IDs from before a
@@ -65,6 +73,10 @@ type MemoryStore struct {
 	MaxEvents int // per topic; 0 means DefaultMaxEvents
 	MaxBytes  int // per topic, counting ID, Type and Data; 0 means DefaultMaxBytes
 	MaxTopics int // 0 means DefaultMaxTopics
+	// MaxTotalBytes bounds the bytes of ID, Type and Data kept across all
+	// topics; 0 means DefaultMaxTotalBytes. The topic being appended to
+	// keeps at least its newest event whatever the total.
+	MaxTotalBytes int
 
 	once   sync.Once
 	epoch  string // "<16 hex digits>-"
@@ -72,6 +84,7 @@ type MemoryStore struct {
 	topics map[string]*ring
 	lru    ring // sentinel of the list of rings, least recently appended first
 	seq    uint64
+	total  int // bytes of ID, Type and Data kept, all rings
 }
 
 // A ring is one topic's window, oldest first from head.
@@ -99,8 +112,8 @@ func (m *MemoryStore) init() {
 	})
 }
 
-func (m *MemoryStore) limits() (maxEvents, maxBytes, maxTopics int) {
-	maxEvents, maxBytes, maxTopics = m.MaxEvents, m.MaxBytes, m.MaxTopics
+func (m *MemoryStore) limits() (maxEvents, maxBytes, maxTopics, maxTotal int) {
+	maxEvents, maxBytes, maxTopics, maxTotal = m.MaxEvents, m.MaxBytes, m.MaxTopics, m.MaxTotalBytes
 	if maxEvents <= 0 {
 		maxEvents = DefaultMaxEvents
 	}
@@ -109,6 +122,9 @@ func (m *MemoryStore) limits() (maxEvents, maxBytes, maxTopics int) {
 	}
 	if maxTopics <= 0 {
 		maxTopics = DefaultMaxTopics
+	}
+	if maxTotal <= 0 {
+		maxTotal = DefaultMaxTotalBytes
 	}
 	return
 }
@@ -124,7 +140,7 @@ func (m *MemoryStore) Append(ctx context.Context, topic string, ev Event) (Event
 		return Event{}, err
 	}
 	m.init()
-	maxEvents, maxBytes, maxTopics := m.limits()
+	maxEvents, maxBytes, maxTopics, maxTotal := m.limits()
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.seq++
@@ -147,12 +163,18 @@ func (m *MemoryStore) Append(ctx context.Context, topic string, ev Event) (Event
 	}
 	r.prev, r.next = m.lru.prev, &m.lru
 	r.prev.next, m.lru.prev = r, r
+	before := r.bytes
 	r.push(stored{m.seq, ev}, maxEvents, maxBytes)
+	m.total += r.bytes - before
+	for m.total > maxTotal && m.lru.next != r {
+		m.drop(m.lru.next)
+	}
 	return ev, nil
 }
 
 // drop forgets r's window.
 func (m *MemoryStore) drop(r *ring) {
+	m.total -= r.bytes
 	r.prev.next, r.next.prev = r.next, r.prev
 	r.prev, r.next = nil, nil
 	delete(m.topics, r.topic)
@@ -257,5 +279,6 @@ func (m *MemoryStore) clear() {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.topics = nil
+	m.total = 0
 	m.lru.prev, m.lru.next = &m.lru, &m.lru
 }

@@ -135,14 +135,53 @@ func TestMemoryStoreMaxTopics(t *testing.T) {
 	}
 }
 
+func TestMemoryStoreMaxTotalBytes(t *testing.T) {
+	s := &sse.MemoryStore{MaxTotalBytes: 10}
+	ctx := context.Background()
+	appendAll(t, s, "a", sse.Event{ID: "a1", Data: "12"})   // 4
+	appendAll(t, s, "b", sse.Event{ID: "b1", Data: "12"})   // 8
+	appendAll(t, s, "a", sse.Event{ID: "a2", Data: "12"})   // 12: b, appended to least recently, goes
+	appendAll(t, s, "c", sse.Event{ID: "c1", Data: "1234"}) // 18: a goes, c is kept alone
+	for _, tt := range []struct {
+		topic, id string
+		ok        bool
+	}{{"a", "a1", false}, {"b", "b1", false}, {"c", "c1", true}} {
+		if _, ok, _ := s.After(ctx, tt.topic, tt.id); ok != tt.ok {
+			t.Errorf("After(%q, %q) ok = %v, want %v", tt.topic, tt.id, ok, tt.ok)
+		}
+	}
+	appendAll(t, s, "c", sse.Event{ID: "c2", Data: strings.Repeat("x", 100)})
+	if got, ok, _ := s.After(ctx, "c", "c2"); !ok || len(got) != 0 {
+		t.Errorf("the topic appended to keeps its newest event past MaxTotalBytes: After(c2) = %v, %v", got, ok)
+	}
+}
+
 // TestMemoryStoreModel checks the ring against a plain slice: After from
 // any ID ever appended returns exactly the events after it while it is
-// among the newest MaxEvents (and within MaxBytes), else the newest.
+// among the newest MaxEvents (and within MaxBytes), else the newest; the
+// topics appended to least recently lose their windows beyond MaxTopics
+// and MaxTotalBytes.
 func TestMemoryStoreModel(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		maxEvents := rapid.IntRange(1, 9).Draw(t, "maxEvents")
 		maxBytes := rapid.IntRange(1, 40).Draw(t, "maxBytes")
-		s := &sse.MemoryStore{MaxEvents: maxEvents, MaxBytes: maxBytes, MaxTopics: 2}
+		maxTotal := rapid.IntRange(1, 80).Draw(t, "maxTotal")
+		s := &sse.MemoryStore{MaxEvents: maxEvents, MaxBytes: maxBytes, MaxTopics: 2, MaxTotalBytes: maxTotal}
+		// window returns the part of hist the store keeps, and its bytes:
+		// the newest maxEvents, then the oldest dropped while over
+		// maxBytes, keeping at least one.
+		window := func(hist []sse.Event) ([]sse.Event, int) {
+			w := hist[max(0, len(hist)-maxEvents):]
+			bytes := 0
+			for _, ev := range w {
+				bytes += len(ev.ID) + len(ev.Data)
+			}
+			for len(w) > 1 && bytes > maxBytes {
+				bytes -= len(w[0].ID) + len(w[0].Data)
+				w = w[1:]
+			}
+			return w, bytes
+		}
 		model := map[string][]sse.Event{}
 		var order []string // topics, least recently appended first
 		topics := []string{"a", "b", "c"}
@@ -173,6 +212,18 @@ func TestMemoryStoreModel(t *testing.T) {
 				}
 				order = append(order, topic)
 				model[topic] = append(model[topic], got)
+				for {
+					total := 0
+					for _, hist := range model {
+						_, n := window(hist)
+						total += n
+					}
+					if total <= maxTotal || order[0] == topic {
+						break
+					}
+					delete(model, order[0])
+					order = order[1:]
+				}
 			},
 			"after": func(t *rapid.T) {
 				topic := rapid.SampledFrom(topics).Draw(t, "topic")
@@ -181,17 +232,7 @@ func TestMemoryStoreModel(t *testing.T) {
 					return
 				}
 				i := rapid.IntRange(0, len(hist)-1).Draw(t, "i")
-				// The window: newest maxEvents, then drop oldest while over
-				// maxBytes, keeping at least one.
-				w := hist[max(0, len(hist)-maxEvents):]
-				bytes := 0
-				for _, ev := range w {
-					bytes += len(ev.ID) + len(ev.Data)
-				}
-				for len(w) > 1 && bytes > maxBytes {
-					bytes -= len(w[0].ID) + len(w[0].Data)
-					w = w[1:]
-				}
+				w, _ := window(hist)
 				inWindow := i >= len(hist)-len(w)
 				got, ok, err := s.After(ctx, topic, hist[i].ID)
 				if err != nil || ok != inWindow {
@@ -234,9 +275,11 @@ func TestMemoryStoreMemory(t *testing.T) {
 		}
 		kept := memtest.LiveHeap() - before
 		t.Logf("%d events through one topic: %d B kept", n, kept)
-		// The window: 1000 events of ~60 B strings plus 72 B slots.
-		if kept > 256<<10 {
-			t.Errorf("%d events through one topic keep %d B, want at most 256 KiB (the window)", n, kept)
+		// The window: DefaultMaxEvents events of ~60 B strings (a 32 B Data
+		// and a ~25 B ID) plus 72 B slots, and at most as many slots again
+		// while the ring grows.
+		if limit := int64(sse.DefaultMaxEvents * (60 + 2*72) * 5 / 4); kept > limit {
+			t.Errorf("%d events through one topic keep %d B, want at most %d (the window)", n, kept, limit)
 		}
 		runtime.KeepAlive(s)
 	})
