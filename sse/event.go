@@ -26,16 +26,39 @@ type Event struct {
 	Retry time.Duration
 }
 
+// breakOrNUL reports whether s holds a CR or an LF, or with nul a NUL:
+// one pass with one comparison a byte, as every byte it looks for is at
+// most '\r'.
+func breakOrNUL(s string, nul bool) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c <= '\r' && (c == '\r' || c == '\n' || nul && c == 0) {
+			return true
+		}
+	}
+	return false
+}
+
 // validate reports ErrInvalidField for a Type or ID that would inject
 // fields (CR or LF) or that an EventSource ignores (NUL in ID).
 func (ev *Event) validate() error {
-	if strings.ContainsAny(ev.Type, "\r\n") {
+	if ev.valid() {
+		return nil
+	}
+	return ev.invalid()
+}
+
+// valid reports whether validate accepts ev, scanning Type and ID once
+// each; small enough to inline where every event passes.
+func (ev *Event) valid() bool {
+	return !breakOrNUL(ev.Type, false) && !breakOrNUL(ev.ID, true)
+}
+
+// invalid describes the field validate refused.
+func (ev *Event) invalid() error {
+	if breakOrNUL(ev.Type, false) {
 		return fmt.Errorf("%w: event type %q contains a line break", ErrInvalidField, ev.Type)
 	}
-	if strings.ContainsAny(ev.ID, "\r\n\x00") {
-		return fmt.Errorf("%w: event id %q contains a line break or NUL", ErrInvalidField, ev.ID)
-	}
-	return nil
+	return fmt.Errorf("%w: event id %q contains a line break or NUL", ErrInvalidField, ev.ID)
 }
 
 // AppendEvent appends the wire form of ev, ending with the blank line that
@@ -43,8 +66,8 @@ func (ev *Event) validate() error {
 // invalid field it returns dst unchanged and an error wrapping
 // ErrInvalidField. It allocates only when dst must grow.
 func AppendEvent(dst []byte, ev Event) ([]byte, error) {
-	if err := ev.validate(); err != nil {
-		return dst, err
+	if !ev.valid() {
+		return dst, ev.invalid()
 	}
 	if ev.ID != "" {
 		dst = append(dst, "id: "...)
@@ -75,25 +98,42 @@ func AppendComment(dst []byte, text string) []byte {
 // appendLines appends one "prefix line\n" per line of s, split on CR, LF
 // and CRLF, with a space after the prefix when the line is not empty (a
 // space the parser strips, so a line that starts with a space survives).
+//
+// It keeps the index of the next CR and of the next LF (len(s) when there
+// is none) and searches again only for the one a line passed, so each
+// byte of s is searched once for each: linear however the breaks mix.
 func appendLines(dst []byte, prefix, s string) []byte {
+	cr, lf := indexFrom(s, 0, '\r'), indexFrom(s, 0, '\n')
+	start := 0
 	for {
-		i := strings.IndexAny(s, "\r\n")
-		line := s
-		if i >= 0 {
-			line = s[:i]
-		}
+		end := min(cr, lf)
 		dst = append(dst, prefix...)
-		if line != "" {
+		if end > start {
 			dst = append(dst, ' ')
-			dst = append(dst, line...)
+			dst = append(dst, s[start:end]...)
 		}
 		dst = append(dst, '\n')
-		if i < 0 {
+		if end == len(s) {
 			return dst
 		}
-		if s[i] == '\r' && i+1 < len(s) && s[i+1] == '\n' {
-			i++
+		start = end + 1
+		if end == cr && start == lf && lf < len(s) { // CRLF: one break
+			start++
 		}
-		s = s[i+1:]
+		if cr < start {
+			cr = indexFrom(s, start, '\r')
+		}
+		if lf < start {
+			lf = indexFrom(s, start, '\n')
+		}
 	}
+}
+
+// indexFrom returns the index of the first c in s at or after from, or
+// len(s) if there is none.
+func indexFrom(s string, from int, c byte) int {
+	if i := strings.IndexByte(s[from:], c); i >= 0 {
+		return from + i
+	}
+	return len(s)
 }

@@ -1,6 +1,7 @@
 package sse_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/nodekit/nodekit/sse"
@@ -28,6 +29,23 @@ func BenchmarkAppendEventMultiline(b *testing.B) {
 	for range 16 {
 		data += line
 	}
+	ev := sse.Event{ID: "1234", Type: "tick", Data: data}
+	var buf []byte
+	b.ReportAllocs()
+	for b.Loop() {
+		var err error
+		if buf, err = sse.AppendEvent(buf[:0], ev); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.SetBytes(int64(len(buf)))
+}
+
+// BenchmarkAppendEventCRLines: 1 KiB of data split by CRs, with one LF at
+// the end: a line search that looked for the next LF anew at every CR
+// would scan the rest of the data 512 times.
+func BenchmarkAppendEventCRLines(b *testing.B) {
+	data := strings.Repeat("a\r", 511) + "a\n"
 	ev := sse.Event{ID: "1234", Type: "tick", Data: data}
 	var buf []byte
 	b.ReportAllocs()

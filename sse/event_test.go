@@ -2,11 +2,13 @@ package sse_test
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"pgregory.net/rapid"
 
 	"github.com/nodekit/nodekit/sse"
 )
@@ -28,6 +30,14 @@ func TestAppendEvent(t *testing.T) {
 		{"blank line in data", sse.Event{Data: "a\n\nb"}, "data: a\ndata:\ndata: b\n\n"},
 		{"trailing LF", sse.Event{Data: "a\n"}, "data: a\ndata:\n\n"},
 		{"only LF", sse.Event{Data: "\n"}, "data:\ndata:\n\n"},
+		{"trailing CR", sse.Event{Data: "a\r"}, "data: a\ndata:\n\n"},
+		{"trailing CRLF", sse.Event{Data: "a\r\n"}, "data: a\ndata:\n\n"},
+		{"only CR", sse.Event{Data: "\r"}, "data:\ndata:\n\n"},
+		{"only CRLF", sse.Event{Data: "\r\n"}, "data:\ndata:\n\n"},
+		{"CR CRLF is two breaks", sse.Event{Data: "a\r\r\nb"}, "data: a\ndata:\ndata: b\n\n"},
+		{"CRLF LF", sse.Event{Data: "a\r\n\nb"}, "data: a\ndata:\ndata: b\n\n"},
+		{"CRs before a far LF", sse.Event{Data: "a\rb\rc" + strings.Repeat("d", 40) + "\ne\r\nf"},
+			"data: a\ndata: b\ndata: c" + strings.Repeat("d", 40) + "\ndata: e\ndata: f\n\n"},
 		{"field injection in data", sse.Event{Data: "x\nid: 666\nevent: evil\n\ndata: y"},
 			"data: x\ndata: id: 666\ndata: event: evil\ndata:\ndata: data: y\n\n"},
 		{"leading space kept", sse.Event{Data: " a\n  b"}, "data:  a\ndata:   b\n\n"},
@@ -82,6 +92,8 @@ func TestAppendComment(t *testing.T) {
 		{"a\rb\r\nc", ": a\n: b\n: c\n"},
 		{"\n", ":\n:\n"},
 		{"\ndata: evil\n", ":\n: data: evil\n:\n"},
+		{"a\r", ": a\n:\n"},
+		{"\r\n\r", ":\n:\n:\n"},
 	} {
 		if got := string(sse.AppendComment([]byte("x"), tt.text)); got != "x"+tt.want {
 			t.Errorf("AppendComment(%q) = %q, want %q", tt.text, got, "x"+tt.want)
@@ -181,5 +193,107 @@ func FuzzAppendEvent(f *testing.F) {
 		if got := strings.Join(dataLines, "\n"); got != want {
 			t.Fatalf("AppendEvent(%q): data lines give %q, want %q", ev, got, want)
 		}
+		if ref, _ := referenceEvent(ev); s != ref {
+			t.Fatalf("AppendEvent(%q) = %q, reference %q", ev, s, ref)
+		}
 	})
+}
+
+// TestAppendEventMatchesReference: for random events rich in CR, LF, CRLF
+// and NUL, at lengths that cross the word and vector sizes of the line
+// search, AppendEvent and AppendComment write exactly what referenceEvent
+// and referenceComment do, and refuse what they refuse with dst unchanged.
+func TestAppendEventMatchesReference(t *testing.T) {
+	pieces := []string{"\r", "\n", "\r\n", "\n\r", "\x00", " ", ":", "a", "é", "id: 1",
+		"abcdefghijklmnopqrstuvwxyz0123456789"}
+	text := rapid.Custom(func(t *rapid.T) string {
+		return strings.Join(rapid.SliceOfN(rapid.SampledFrom(pieces), 0, 48).Draw(t, "pieces"), "")
+	})
+	field := rapid.OneOf(rapid.Just(""), rapid.StringMatching(`[a-z0-9 ]{1,40}`), text)
+	rapid.Check(t, func(t *rapid.T) {
+		ev := sse.Event{
+			ID:    field.Draw(t, "id"),
+			Type:  field.Draw(t, "type"),
+			Data:  text.Draw(t, "data"),
+			Retry: time.Duration(rapid.Int64Range(-2e6, 2e12).Draw(t, "retry")),
+		}
+		got, err := sse.AppendEvent([]byte("kept"), ev)
+		want, ok := referenceEvent(ev)
+		if !ok {
+			if !errors.Is(err, sse.ErrInvalidField) || string(got) != "kept" {
+				t.Fatalf("AppendEvent(%q) = %q, %v; want dst unchanged, ErrInvalidField", ev, got, err)
+			}
+		} else if err != nil {
+			t.Fatalf("AppendEvent(%q) error %v", ev, err)
+		} else if diff := cmp.Diff("kept"+want, string(got)); diff != "" {
+			t.Fatalf("AppendEvent(%q) (-reference +got):\n%s", ev, diff)
+		}
+		if got, want := string(sse.AppendComment([]byte("kept"), ev.Data)), "kept"+referenceComment(ev.Data); got != want {
+			t.Fatalf("AppendComment(%q) = %q, reference %q", ev.Data, got, want)
+		}
+	})
+}
+
+// referenceEvent encodes ev as the specification reads, plainly: refuse
+// an ID with CR, LF or NUL and a Type with CR or LF, write the fields
+// that are set, then one data line per line of Data and a blank line.
+func referenceEvent(ev sse.Event) (string, bool) {
+	if strings.ContainsAny(ev.ID, "\r\n\x00") || strings.ContainsAny(ev.Type, "\r\n") {
+		return "", false
+	}
+	var b strings.Builder
+	if ev.ID != "" {
+		b.WriteString("id: " + ev.ID + "\n")
+	}
+	if ev.Type != "" {
+		b.WriteString("event: " + ev.Type + "\n")
+	}
+	if ev.Retry > 0 {
+		fmt.Fprintf(&b, "retry: %d\n", ev.Retry/time.Millisecond)
+	}
+	for _, line := range referenceLines(ev.Data) {
+		b.WriteString(referenceField("data:", line))
+	}
+	b.WriteString("\n")
+	return b.String(), true
+}
+
+// referenceComment encodes text as comment lines, one per line of text.
+func referenceComment(text string) string {
+	var b strings.Builder
+	for _, line := range referenceLines(text) {
+		b.WriteString(referenceField(":", line))
+	}
+	return b.String()
+}
+
+// referenceField is one line: the prefix, then a space and the value
+// unless the value is empty.
+func referenceField(prefix, value string) string {
+	if value == "" {
+		return prefix + "\n"
+	}
+	return prefix + " " + value + "\n"
+}
+
+// referenceLines splits s a byte at a time on CRLF, CR and LF, as a
+// stream parser reads line ends; s without a break is one line.
+func referenceLines(s string) []string {
+	var lines []string
+	var line []byte
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '\r':
+			if i+1 < len(s) && s[i+1] == '\n' {
+				i++
+			}
+			fallthrough
+		case '\n':
+			lines = append(lines, string(line))
+			line = line[:0]
+		default:
+			line = append(line, s[i])
+		}
+	}
+	return append(lines, string(line))
 }
