@@ -19,6 +19,43 @@ type timerList struct {
 // ones are kept for reuse.
 const shrinkAbove = 64
 
+// listFor returns the list of ms milliseconds, the one last armed into
+// when it is that duration (no map lookup), otherwise the one in l.lists or
+// a new one. The list last armed into stays in l.lists when it empties,
+// out of the heap, so that a timeout set and cleared again and again on an
+// otherwise idle loop finds its list without a map insert and delete (Node
+// likewise keeps an emptied list until its timers phase finds it). At most
+// that one list is kept empty: it is dropped when another list becomes the
+// last, so the lists still follow the timers armed now. l.mu must be held.
+func (l *Loop) listFor(ms uint32) *timerList {
+	last := l.last
+	if last != nil && last.ms == ms {
+		return last
+	}
+	if last != nil && last.head == nil {
+		l.dropList(last) // the one empty list kept: no longer the last
+	}
+	ls := l.lists[ms]
+	if ls == nil {
+		ls = l.newList(ms)
+	}
+	l.last = ls
+	return ls
+}
+
+// emptied handles a list whose last timer was taken out: the last list
+// armed into leaves the heap but stays in l.lists (see listFor), any other
+// is dropped. l.mu must be held.
+func (l *Loop) emptied(ls *timerList) {
+	if ls != l.last {
+		l.dropList(ls)
+		return
+	}
+	if ls.index >= 0 {
+		l.heap.removeAt(ls.index)
+	}
+}
+
 // newList returns an empty list for ms milliseconds, registered in l.lists
 // (not yet in the heap). l.mu must be held.
 func (l *Loop) newList(ms uint32) *timerList {
@@ -40,11 +77,14 @@ func (l *Loop) newList(ms uint32) *timerList {
 // dropList forgets an empty list, keeping it as the spare for the next
 // newList. A map never shrinks and a slice keeps its capacity, so once the
 // lists fall to a quarter of their peak, the map is rebuilt from the heap
-// (which holds the same lists) and the heap is copied to a smaller array.
-// l.mu must be held.
+// (which holds the same lists, but for the empty last one) and the heap is
+// copied to a smaller array. l.mu must be held.
 func (l *Loop) dropList(ls *timerList) {
 	if ls.index >= 0 {
 		l.heap.removeAt(ls.index)
+	}
+	if ls == l.last {
+		l.last = nil
 	}
 	delete(l.lists, ls.ms)
 	ls.head, ls.tail = nil, nil
@@ -54,6 +94,9 @@ func (l *Loop) dropList(ls *timerList) {
 		for _, ls := range l.heap {
 			lists[ls.ms] = ls
 		}
+		if last := l.last; last != nil {
+			lists[last.ms] = last // empty, hence not in the heap, or already there
+		}
 		l.lists, l.listsPeak = lists, n
 	}
 	if n := len(l.heap); cap(l.heap) > shrinkAbove && n < cap(l.heap)/4 {
@@ -61,28 +104,36 @@ func (l *Loop) dropList(ls *timerList) {
 	}
 }
 
+// append puts t, which is in no list, at the end of ls. A timer out of its
+// list has nil prev and next (remove and Close leave it so), so only the
+// links that change are written: each pointer write costs a write barrier
+// while the GC marks.
 func (ls *timerList) append(t *Timer) {
-	t.list, t.prev, t.next = ls, ls.tail, nil
-	if ls.tail == nil {
+	t.list = ls
+	if tail := ls.tail; tail == nil {
 		ls.head = t
 	} else {
-		ls.tail.next = t
+		t.prev = tail
+		tail.next = t
 	}
 	ls.tail = t
 }
 
+// remove takes t out of ls, leaving its prev and next nil.
 func (ls *timerList) remove(t *Timer) {
-	if t.prev == nil {
-		ls.head = t.next
+	prev, next := t.prev, t.next
+	if prev == nil {
+		ls.head = next
 	} else {
-		t.prev.next = t.next
+		prev.next = next
+		t.prev = nil
 	}
-	if t.next == nil {
-		ls.tail = t.prev
+	if next == nil {
+		ls.tail = prev
 	} else {
-		t.next.prev = t.prev
+		next.prev = prev
+		t.next = nil
 	}
-	t.prev, t.next = nil, nil
 }
 
 // listHeap is a min-heap of timer lists by expiry, then by the creation

@@ -50,6 +50,7 @@ type Loop struct {
 	lists     map[uint32]*timerList // by duration in whole ms
 	listsPeak int                   // the most lists since lists was made
 	heap      listHeap
+	last      *timerList // the list last armed into; kept in lists when empty
 	spareList *timerList // the last list dropped, for the next one needed
 	refTimers int        // active timers that keep the loop alive
 
@@ -400,7 +401,7 @@ func (l *Loop) closeLocked() {
 		}
 		ls.head, ls.tail = nil, nil
 	}
-	l.heap, l.lists, l.listsPeak, l.spareList, l.refTimers = nil, nil, 0, nil, 0
+	l.heap, l.lists, l.listsPeak, l.last, l.spareList, l.refTimers = nil, nil, 0, nil, nil, 0
 	for _, im := range l.immediates {
 		im.done, im.fn = true, nil
 	}

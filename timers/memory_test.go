@@ -66,6 +66,57 @@ func TestTimerMemoryFollowsWork(t *testing.T) {
 	}
 }
 
+// TestSetClearKeepsOneList sets and clears a million timeouts of as many
+// whole-millisecond durations, one or two live at a time, as a program does
+// whose timeouts are computed: the loop keeps the emptied list it last armed
+// into, for the next timeout of that duration, and must keep no more than
+// that one, however many durations went through.
+func TestSetClearKeepsOneList(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a million durations: skipped in -short mode")
+	}
+	const n = 1_000_000
+	d := func(i int) time.Duration { return time.Duration(i%(1<<31-2)+1) * time.Millisecond }
+	for _, tc := range []struct {
+		name string
+		each func(l *timers.Loop, i int)
+	}{
+		{"one at a time", func(l *timers.Loop, i int) { l.SetTimeout(noop, d(i)).Clear() }},
+		{"two, cleared in order", func(l *timers.Loop, i int) {
+			a, b := l.SetTimeout(noop, d(2*i)), l.SetTimeout(noop, d(2*i+1))
+			a.Clear()
+			b.Clear()
+		}},
+		{"two, last cleared first", func(l *timers.Loop, i int) {
+			a, b := l.SetTimeout(noop, d(2*i)), l.SetTimeout(noop, d(2*i+1))
+			b.Clear()
+			a.Clear()
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var l timers.Loop
+			l.SetTimeout(noop, time.Second).Clear() // the loop's own first-use state
+			start := memtest.LiveHeap()
+			for i := range n {
+				tc.each(&l, i)
+			}
+			kept := memtest.LiveHeap() - start
+			t.Logf("%d KiB kept after %d durations", kept>>10, n)
+			if kept > heapSlack {
+				t.Errorf("after setting and clearing timeouts of %d durations the loop keeps %d KiB, want at most %d KiB",
+					n, kept>>10, heapSlack>>10)
+			}
+			// The kept list must not keep the loop alive.
+			ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+			defer cancel()
+			if err := l.Run(ctx); err != nil {
+				t.Errorf("Run() = %v, want nil: nothing is scheduled", err)
+			}
+			runtime.KeepAlive(&l)
+		})
+	}
+}
+
 // TestQueueMemoryFollowsBacklog runs a long stream of callbacks through each
 // of the loop's queues and requires its memory bounded by what is queued at
 // once: two interleaved chains of ticks (or of microtasks), where the queue

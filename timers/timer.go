@@ -38,11 +38,17 @@ func (l *Loop) millis(d time.Duration) uint32 {
 	case d < time.Millisecond:
 		return 1
 	case d > maxDelay:
-		l.logger().Warn("timers: TimeoutOverflowWarning: duration does not fit into a 32-bit signed integer of milliseconds; set to 1ms",
-			"duration", d)
+		l.warnOverflow(d)
 		return 1
 	}
 	return uint32(d / time.Millisecond)
+}
+
+// warnOverflow logs Node's TimeoutOverflowWarning for d. It is apart from
+// millis so that millis stays small enough to be inlined.
+func (l *Loop) warnOverflow(d time.Duration) {
+	l.logger().Warn("timers: TimeoutOverflowWarning: duration does not fit into a 32-bit signed integer of milliseconds; set to 1ms",
+		"duration", d)
 }
 
 // SetTimeout schedules fn to run once, d from now: Node's setTimeout. Like
@@ -81,11 +87,7 @@ func (t *Timer) ms() uint32 { return atomic.LoadUint32(&t.msTouched) >> 1 }
 // arm puts t at the end of the list of its duration, armed at start. l.mu
 // must be held.
 func (l *Loop) arm(t *Timer, start int64) {
-	ms := t.ms()
-	ls := l.lists[ms]
-	if ls == nil {
-		ls = l.newList(ms)
-	}
+	ls := l.listFor(t.ms())
 	l.seq++
 	t.start, t.seq = start, l.seq
 	t.state |= active
@@ -112,7 +114,7 @@ func (l *Loop) disarm(t *Timer) {
 		l.refTimers--
 	}
 	if ls.head == nil {
-		l.dropList(ls)
+		l.emptied(ls)
 	}
 }
 
