@@ -14,7 +14,9 @@ func noop() {}
 // BenchmarkSetClear arms a timer and clears it: a 30s one with many timers
 // of the same duration live (same), one whose duration is computed as
 // time.Until a deadline, which never repeats a nanosecond count (computed),
-// and a 1s one on a loop with no other timer (idle).
+// a 1s one on a loop with no other timer (idle), and the same from a
+// callback of that loop while it runs (idle-on-loop), as Node's
+// clearTimeout(setTimeout(f, 1000)) runs, with the iteration's cached time.
 func BenchmarkSetClear(b *testing.B) {
 	b.Run("same", func(b *testing.B) {
 		var l timers.Loop
@@ -45,6 +47,18 @@ func BenchmarkSetClear(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			l.SetTimeout(noop, time.Second).Clear()
+		}
+	})
+	b.Run("idle-on-loop", func(b *testing.B) {
+		var l timers.Loop
+		b.ReportAllocs()
+		l.SetImmediate(func() {
+			for b.Loop() {
+				l.SetTimeout(noop, time.Second).Clear()
+			}
+		})
+		if err := l.Run(b.Context()); err != nil {
+			b.Fatal(err)
 		}
 	})
 }
