@@ -37,15 +37,19 @@ func lastEventID(r *http.Request) (id string, present, valid bool) {
 // checkPublishedID reports an error wrapping ErrInvalidField for an event
 // ID a client could not send back intact as Last-Event-ID, so that its
 // reconnects would always be reset: longer than maxLastEventID, not UTF-8
-// (an EventSource replaces invalid bytes), or beginning or ending with a
-// space or tab (HTTP trims them from header values). CR, LF and NUL are
-// Event.validate's.
+// (an EventSource replaces invalid bytes), with a control character other
+// than tab (Go's HTTP client refuses to send it, and Go's server answers a
+// request carrying it with 400, which stops an EventSource for good), or
+// beginning or ending with a space or tab (HTTP trims them from header
+// values). CR, LF and NUL are also Event.validate's.
 func checkPublishedID(id string) error {
 	switch {
 	case len(id) > maxLastEventID:
 		return fmt.Errorf("%w: event id longer than %d bytes", ErrInvalidField, maxLastEventID)
 	case !utf8.ValidString(id):
 		return fmt.Errorf("%w: event id %q is not UTF-8", ErrInvalidField, id)
+	case !validHeaderValue(id):
+		return fmt.Errorf("%w: event id %q contains a control character", ErrInvalidField, id)
 	case id != "" && (isBlank(id[0]) || isBlank(id[len(id)-1])):
 		return fmt.Errorf("%w: event id %q begins or ends with white space", ErrInvalidField, id)
 	}
@@ -53,3 +57,16 @@ func checkPublishedID(id string) error {
 }
 
 func isBlank(c byte) bool { return c == ' ' || c == '\t' }
+
+// validHeaderValue reports whether v can be an HTTP header value as Go's
+// client sends and Go's server accepts it: no control character but tab
+// (bytes 0x00–0x1F but 0x09, and 0x7F). Bytes from 0x80 up pass, so UTF-8
+// IDs travel as browsers send them.
+func validHeaderValue(v string) bool {
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; c < ' ' && c != '\t' || c == 0x7f {
+			return false
+		}
+	}
+	return true
+}
