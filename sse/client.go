@@ -6,9 +6,10 @@ import (
 	"fmt"
 	"io"
 	"iter"
+	"maps"
 	"math/rand/v2"
-	"mime"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 )
@@ -79,8 +80,11 @@ type Client struct {
 // describes, until ctx ends, the loop breaks, or the server refuses the
 // stream for good. It yields each event with a nil error; a non-nil error
 // is the last element: ctx.Err() when ctx ended, or an error wrapping
-// ErrStatus, ErrTooLarge or ErrInvalidField (a Last-Event-ID in Header
-// with CR, LF or NUL), or the error of a request that cannot be made (a
+// ErrStatus, ErrTooLarge or ErrInvalidField (a header in Header that no
+// request could carry: a name that is not an HTTP token, a value with a
+// control character other than tab; or a last event ID from the stream
+// with such a character, which an id field may hold but a Last-Event-ID
+// header cannot), or the error of a request that cannot be made (a
 // malformed URL, a scheme other than http and https).
 // Breaking out of the loop (or a panic or runtime.Goexit in it) closes
 // the response; nothing runs after Events' iteration returns.
@@ -108,16 +112,13 @@ type connState struct {
 
 // run is the body of the Events iterator.
 func (c *Client) run(ctx context.Context, url string, yield func(Event, error) bool) {
-	st := connState{header: c.Header.Clone()}
-	if st.header == nil {
-		st.header = http.Header{}
+	st := connState{header: canonicalHeader(c.Header)}
+	if err := checkHeader(st.header); err != nil {
+		yield(Event{}, fmt.Errorf("%w in Client.Header", err))
+		return
 	}
 	st.lastID = st.header.Get("Last-Event-ID")
 	st.header.Del("Last-Event-ID")
-	if strings.ContainsAny(st.lastID, "\r\n\x00") {
-		yield(Event{}, fmt.Errorf("%w: Last-Event-ID %q in Client.Header", ErrInvalidField, st.lastID))
-		return
-	}
 	st.header.Set("Accept", "text/event-stream")
 	st.header.Set("Cache-Control", "no-cache")
 
@@ -154,6 +155,62 @@ func (c *Client) run(ctx context.Context, url string, yield func(Event, error) b
 	}
 }
 
+// canonicalHeader returns a copy of h whose keys are in canonical form,
+// merging the values of keys spelled differently (in sorted order of the
+// spellings): a literal http.Header{"Last-Event-ID": …} keeps its key as
+// written, which Get, Set and Del do not find, and the request would carry
+// it beside the Client's own.
+func canonicalHeader(h http.Header) http.Header {
+	out := make(http.Header, len(h)+2)
+	for _, k := range slices.Sorted(maps.Keys(h)) {
+		ck := http.CanonicalHeaderKey(k)
+		out[ck] = append(out[ck], h[k]...)
+	}
+	return out
+}
+
+// checkHeader returns an error wrapping ErrInvalidField for a header the
+// HTTP client would refuse to send, every time: a name that is not an
+// HTTP token or a value with a control character other than tab.
+func checkHeader(h http.Header) error {
+	for k, vs := range h {
+		if !validHeaderName(k) {
+			return fmt.Errorf("%w: header name %q", ErrInvalidField, k)
+		}
+		for _, v := range vs {
+			if !validHeaderValue(v) {
+				return fmt.Errorf("%w: %s header value %q", ErrInvalidField, k, v)
+			}
+		}
+	}
+	return nil
+}
+
+// validHeaderName reports whether k is an HTTP token (RFC 9110 §5.1).
+func validHeaderName(k string) bool {
+	if k == "" {
+		return false
+	}
+	for i := 0; i < len(k); i++ {
+		c := k[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0) {
+			return false
+		}
+	}
+	return true
+}
+
+// isEventStream reports whether a Content-Type names an event stream as a
+// browser reads it: its essence (what precedes any ';', without HTTP white
+// space) is text/event-stream in any case. Parameters are not looked at:
+// the Fetch standard's MIME parser skips malformed ones, and Chromium's
+// EventSource compares the essence alone, where mime.ParseMediaType would
+// reject "text/event-stream; charset".
+func isEventStream(ct string) bool {
+	essence, _, _ := strings.Cut(ct, ";")
+	return strings.EqualFold(strings.Trim(essence, " \t"), "text/event-stream")
+}
+
 // errRequest marks an error in making the request itself (a bad URL): no
 // retry can fix it.
 var errRequest = errors.New("sse: cannot make the request")
@@ -171,6 +228,11 @@ func (c *Client) connect(ctx context.Context, url string, st *connState, yield f
 	}
 	req.Header = st.header.Clone()
 	if st.lastID != "" {
+		// An id field may hold control characters a header value cannot:
+		// every attempt would fail before it left.
+		if !validHeaderValue(st.lastID) {
+			return false, false, fmt.Errorf("%w: %w: the stream's last event ID %q cannot be sent as Last-Event-ID", errRequest, ErrInvalidField, st.lastID)
+		}
 		req.Header.Set("Last-Event-ID", st.lastID)
 	}
 	hc := c.HTTPClient
@@ -185,8 +247,7 @@ func (c *Client) connect(ctx context.Context, url string, st *connState, yield f
 	if resp.StatusCode != http.StatusOK {
 		return false, false, fmt.Errorf("%w: GET %s: %s", ErrStatus, url, resp.Status)
 	}
-	ct := resp.Header.Get("Content-Type")
-	if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "text/event-stream" {
+	if ct := resp.Header.Get("Content-Type"); !isEventStream(ct) {
 		return false, false, fmt.Errorf("%w: GET %s: Content-Type %q, want text/event-stream", ErrStatus, url, ct)
 	}
 
