@@ -261,7 +261,8 @@ func TestAttackClientOnErrorGoexit(t *testing.T) {
 	}
 }
 
-// TestAttackClientSaturatedRetry: a retry field past time.Duration's range
+// TestAttackClientSaturatedRetry: a retry field past uint64 is ignored
+// (the 5 ms before it stays), and one past time.Duration's range
 // saturates; the wait that follows neither overflows into a busy loop nor
 // panics, and the context still ends it.
 func TestAttackClientSaturatedRetry(t *testing.T) {
@@ -269,25 +270,35 @@ func TestAttackClientSaturatedRetry(t *testing.T) {
 		ctx, cancel := context.WithCancel(t.Context())
 		defer cancel()
 		s := &scripted{steps: []step{
-			{status: 200, body: "retry: 18446744073709551615\ndata: a\n\n"},
-			{status: 200, body: "retry: 99999999999999999999\n\n"}, // past uint64: ignored
+			{status: 200, body: "retry: 5\nretry: 99999999999999999999\ndata: a\n\n"},
+			{status: 200, body: "retry: 18446744073709551615\ndata: b\n\n"},
 		}}
 		var reasons int
 		c := &sse.Client{HTTPClient: &http.Client{Transport: s}, OnError: func(error) {
-			if reasons++; reasons == 1 {
+			if reasons++; reasons == 2 {
 				time.AfterFunc(1000*time.Hour, cancel) // far inside the saturated wait
 			}
 		}}
-		start := time.Now()
 		var last error
-		for _, err := range c.Events(ctx, "http://example.test/") {
-			last = err
+		var data []string
+		for ev, err := range c.Events(ctx, "http://example.test/") {
+			if err != nil {
+				last = err
+				continue
+			}
+			data = append(data, ev.Data)
 		}
-		if !errors.Is(last, context.Canceled) {
-			t.Errorf("last element = %v, want context.Canceled", last)
+		if !errors.Is(last, context.Canceled) || len(data) != 2 {
+			t.Errorf("events %q, last element %v; want a and b, then context.Canceled", data, last)
 		}
-		if len(s.times) != 1 || time.Since(start) != 1000*time.Hour {
-			t.Errorf("%d requests, ended after %v; want 1 request, the wait cut at 1000h", len(s.times), time.Since(start))
+		if len(s.times) != 2 {
+			t.Fatalf("%d requests, want 2", len(s.times))
+		}
+		if gap := s.times[1].Sub(s.times[0]); gap > 5*time.Millisecond || gap < 4*time.Millisecond {
+			t.Errorf("first wait %v, want 5 ms less at most a fifth", gap)
+		}
+		if end := time.Since(s.times[1]); end != 1000*time.Hour {
+			t.Errorf("second wait cut after %v, want at 1000h", end)
 		}
 	})
 }
@@ -631,7 +642,7 @@ func TestAttackBrokerOnConnectPublishes(t *testing.T) {
 func TestAttackBrokerClosedMeansClosed(t *testing.T) {
 	leaktest.Check(t)
 	b := &sse.Broker{Heartbeat: time.Millisecond}
-	f, _, ended := goSubscribe(b, "t", "")
+	_, _, ended := goSubscribe(b, "t", "")
 	waitFor(t, "the subscriber", func() bool { return b.Subscribers("t") == 1 })
 	first, err := b.Publish(context.Background(), "t", sse.Event{Data: "x"})
 	if err != nil {
@@ -641,7 +652,6 @@ func TestAttackBrokerClosedMeansClosed(t *testing.T) {
 	if err := <-ended; !errors.Is(err, sse.ErrClosed) {
 		t.Errorf("Subscribe after Close = %v, want ErrClosed", err)
 	}
-	_ = f
 	for range 3 {
 		if _, err := b.Publish(context.Background(), "t", sse.Event{Data: "late"}); !errors.Is(err, sse.ErrClosed) {
 			t.Errorf("Publish after Close = %v, want ErrClosed", err)
