@@ -39,7 +39,8 @@ func (e *Emitter[T]) Changes() *Emitter[Change] {
 	if c := e.changes.Load(); c != nil {
 		return c
 	}
-	c := &Emitter[Change]{Logger: e.Logger, limit: e.limit, seqs: &e.seq}
+	c := &Emitter[Change]{Logger: e.Logger, seqs: &e.seq}
+	c.limit.Store(e.limit.Load())
 	c.changes.Store(c)
 	e.changes.Store(c)
 	return c

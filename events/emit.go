@@ -15,7 +15,7 @@ package events
 // Emitting ErrorEvent first calls the ErrorMonitor listeners; then, if
 // ErrorEvent has no listener, Emit panics with an *UnhandledError carrying v.
 func (e *Emitter[T]) Emit(event string, v T) bool {
-	en := e.lookup(event)
+	en := e.names.get(event)
 	if en == nil || en.isError {
 		if event == ErrorEvent {
 			return e.emitError(v)
@@ -26,7 +26,7 @@ func (e *Emitter[T]) Emit(event string, v T) bool {
 	if ls == nil { // removed since lookup: Emit began after the removal
 		return false
 	}
-	e.call(*ls, v)
+	e.call(ls.rs, v)
 	return true
 }
 

@@ -15,17 +15,18 @@ import (
 //
 // Emit takes no lock and, but for removing a once listener it calls, writes
 // no shared memory: each event's listeners are an immutable list that
-// registration replaces (copy-on-write), and event names live in a persistent
-// hash trie. Registering or removing a listener therefore costs O(n) in that
-// event's listener count and O(log n) in the number of events, while Emit
-// costs one hash lookup plus the calls.
+// registration replaces (copy-on-write) by compare-and-swap, and event names
+// live in a table that Emit reads without a lock (see names). Registering or
+// removing a listener therefore costs O(n) in that event's listener count
+// (removing the one just added costs nothing), while Emit costs a scan of a
+// few names, or one hash lookup beyond those, plus the calls.
 type Emitter[T any] struct {
 	// Logger receives the max-listeners warning. Nil means slog.Default();
 	// slog.New(slog.DiscardHandler) silences it. Set it before first use.
 	Logger *slog.Logger
 
-	root    atomic.Pointer[names[*entry[T]]] // the events with ≥1 listener
-	changes atomic.Pointer[Emitter[Change]]  // see Changes; nil until asked for
+	names   names[T]                        // the events with ≥1 listener
+	changes atomic.Pointer[Emitter[Change]] // see Changes; nil until asked for
 
 	// seq counts events that got a first listener, for EventNames and
 	// RemoveAll. The emitter that Changes returns counts on its owner's
@@ -34,19 +35,22 @@ type Emitter[T any] struct {
 	seq  atomic.Uint64
 	seqs *atomic.Uint64
 
-	mu    sync.Mutex // serializes writers; guards the fields below and entry.warned
-	limit int        // max listeners per event: 0 means DefaultMaxListeners, <0 none
+	limit atomic.Int64 // max listeners per event: 0 means DefaultMaxListeners, <0 none
+
+	// mu serializes the writers of names: an event's first listener and its
+	// last. Other changes to a list need no lock.
+	mu sync.Mutex
 }
 
-// An entry is one event name's registration state. A live entry (reachable
-// from the current root) always has a non-empty list; an event whose last
-// listener goes is deleted from the trie and gets a new entry when it returns.
-// It fills a cache line (see lineSize), because every Emit reads it.
+// An entry is one event name's registration state. A live entry (one in
+// names) has a non-nil list; its list becomes nil when its last listener
+// goes, under mu, and then it leaves names: an event that gets listeners
+// again gets a new entry. It fills a cache line (see lineSize), because every
+// Emit reads it.
 type entry[T any] struct {
-	list    atomic.Pointer[[]record[T]] // immutable snapshot, replaced by writers
-	seq     uint64                      // registration order of the name
-	isError bool                        // the name is ErrorEvent
-	warned  bool                        // the max-listeners warning was logged
+	list    atomic.Pointer[list[T]] // nil once dead
+	seq     uint64                  // registration order of the name
+	isError bool                    // the name is ErrorEvent
 	_       [lineSize - 24]byte
 }
 
@@ -91,40 +95,45 @@ func (e *Emitter[T]) add(event string, fn func(T), once, prepend bool) *Listener
 	h := &Listener{event: event, once: once}
 	// Node emits 'newListener' before the listener is added.
 	e.announce(NewListener, h)
-
-	e.mu.Lock()
-	hash := hashName(event)
-	root := e.root.Load()
-	en, _ := root.get(hash, event)
-	var old []record[T]
-	if en == nil {
-		en = &entry[T]{seq: e.nextSeq(), isError: event == ErrorEvent}
-	} else {
-		old = *en.list.Load()
-	}
-	lp := newList[T](len(old) + 1)
-	ls := *lp
 	r := record[T]{fn: fn, h: h, once: once}
-	if prepend {
-		ls[0] = r
-		copy(ls[1:], old)
-	} else {
-		copy(ls, old)
-		ls[len(old)] = r
+	for {
+		en := e.names.get(event)
+		var old *list[T]
+		if en != nil {
+			old = en.list.Load()
+		}
+		if old == nil { // no entry, or a dead one on its way out of names
+			if e.addFirst(event, r) {
+				return h
+			}
+			continue
+		}
+		ls := old.with(r, prepend)
+		limit := e.maxListeners()
+		warn := limit > 0 && len(ls.rs) > limit && !ls.warned
+		ls.warned = ls.warned || warn
+		if en.list.CompareAndSwap(old, ls) {
+			if warn {
+				e.warnLeak(event, len(ls.rs), limit)
+			}
+			return h
+		}
 	}
-	en.list.Store(lp)
-	if old == nil {
-		e.root.Store(root.put(hash, event, en))
-	}
-	limit := e.maxLocked()
-	warn := limit > 0 && len(ls) > limit && !en.warned
-	en.warned = en.warned || warn
-	e.mu.Unlock()
+}
 
-	if warn {
-		e.warnLeak(event, len(ls), limit)
+// addFirst gives event an entry whose list is r alone, unless event has an
+// entry already (made by another goroutine since add looked), and reports
+// whether it did.
+func (e *Emitter[T]) addFirst(event string, r record[T]) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.names.get(event) != nil { // live, since mu is held
+		return false
 	}
-	return h
+	en := &entry[T]{seq: e.nextSeq(), isError: event == ErrorEvent}
+	en.list.Store((*list[T])(nil).with(r, false))
+	e.names.put(event, en)
+	return true
 }
 
 // nextSeq numbers an event that gets its first listener.
@@ -147,41 +156,43 @@ func (e *Emitter[T]) Off(l *Listener) bool {
 
 // remove removes h and announces it; it reports whether h was registered.
 func (e *Emitter[T]) remove(h *Listener) bool {
-	e.mu.Lock()
-	removed := e.removeLocked(h)
-	e.mu.Unlock()
-	if removed {
-		e.announce(RemoveListener, h)
+	for {
+		// On(h) returned before remove began, so the entry found here is
+		// the one h was added to, or a later one when h is gone already.
+		en := e.names.get(h.event)
+		if en == nil {
+			return false
+		}
+		old := en.list.Load()
+		if old == nil {
+			return false
+		}
+		i := indexOf(old.rs, h)
+		if i < 0 {
+			return false
+		}
+		var removed bool
+		if len(old.rs) == 1 {
+			removed = e.removeLast(h.event, en, old)
+		} else {
+			removed = en.list.CompareAndSwap(old, old.without(i))
+		}
+		if removed {
+			e.announce(RemoveListener, h)
+			return true
+		}
 	}
-	return removed
 }
 
-// removeLocked removes h from its event's list. e.mu must be held.
-func (e *Emitter[T]) removeLocked(h *Listener) bool {
-	hash := hashName(h.event)
-	root := e.root.Load()
-	en, _ := root.get(hash, h.event)
-	if en == nil {
+// removeLast ends the entry en of event, unless its list is no longer old,
+// which has one listener, and reports whether it did.
+func (e *Emitter[T]) removeLast(event string, en *entry[T], old *list[T]) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if !en.list.CompareAndSwap(old, nil) {
 		return false
 	}
-	old := *en.list.Load()
-	i := indexOf(old, h)
-	switch {
-	case i < 0:
-		return false
-	case len(old) == 1:
-		en.list.Store(nil)
-		e.root.Store(root.delete(hash, h.event))
-		return true
-	}
-	lp := newList[T](len(old) - 1)
-	ls := *lp
-	copy(ls, old[:i])
-	copy(ls[i:], old[i+1:])
-	en.list.Store(lp)
-	if len(ls) == 1 {
-		en.warned = false // Node forgets the warning when one listener is left
-	}
+	e.names.delete(event)
 	return true
 }
 
@@ -212,14 +223,12 @@ func (e *Emitter[T]) RemoveAll(events ...string) {
 		return
 	}
 	if announcing(c) {
-		var keys []key
-		e.root.Load().each(func(name string, en *entry[T]) {
-			if own || name != RemoveListener {
-				keys = append(keys, key{name, en.seq, false})
-			}
-		})
+		keys := e.keys()
+		if !own { // e is its own Changes emitter: RemoveListener goes last
+			keys = slices.DeleteFunc(keys, func(k key) bool { return k.name == RemoveListener })
+		}
 		if own {
-			if en := c.lookup(NewListener); en != nil {
+			if en := c.names.get(NewListener); en != nil {
 				keys = append(keys, key{NewListener, en.seq, true})
 			}
 		}
@@ -234,10 +243,8 @@ func (e *Emitter[T]) RemoveAll(events ...string) {
 		c.removeEvent(c, RemoveListener)
 	}
 	e.mu.Lock()
-	if root := e.root.Load(); root != nil {
-		root.each(func(_ string, en *entry[T]) { en.list.Store(nil) })
-		e.root.Store(nil)
-	}
+	e.names.each(func(_ string, en *entry[T]) { en.list.Store(nil) })
+	e.names.clear()
 	e.mu.Unlock()
 	if own {
 		c.removeQuietly(NewListener, RemoveListener)
@@ -268,15 +275,12 @@ func (e *Emitter[T]) removeEvent(c *Emitter[Change], event string) {
 func (e *Emitter[T]) removeQuietly(events ...string) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	root := e.root.Load()
 	for _, event := range events {
-		hash := hashName(event)
-		if en, ok := root.get(hash, event); ok {
+		if en := e.names.get(event); en != nil {
 			en.list.Store(nil)
-			root = root.delete(hash, event)
+			e.names.delete(event)
 		}
 	}
-	e.root.Store(root)
 }
 
 // A key is an event name with its registration order, for RemoveAll and
@@ -303,21 +307,22 @@ func sortKeys(keys []key) {
 	})
 }
 
-// lookup returns the live entry of event, or nil.
-func (e *Emitter[T]) lookup(event string) *entry[T] {
-	root := e.root.Load()
-	if root == nil {
-		return nil
-	}
-	en, _ := root.get(hashName(event), event)
-	return en
+// keys returns e's event names with their registration order, unsorted.
+func (e *Emitter[T]) keys() []key {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var keys []key
+	e.names.each(func(name string, en *entry[T]) {
+		keys = append(keys, key{name, en.seq, false})
+	})
+	return keys
 }
 
 // snapshot returns the listeners of event at this instant; do not modify it.
 func (e *Emitter[T]) snapshot(event string) []record[T] {
-	if en := e.lookup(event); en != nil {
+	if en := e.names.get(event); en != nil {
 		if ls := en.list.Load(); ls != nil {
-			return *ls
+			return ls.rs
 		}
 	}
 	return nil
@@ -346,10 +351,7 @@ func (e *Emitter[T]) Listeners(event string) []*Listener {
 // by JavaScript property order instead, which also puts its errorMonitor
 // Symbol last but integer-like names first.
 func (e *Emitter[T]) EventNames() []string {
-	var keys []key
-	e.root.Load().each(func(name string, en *entry[T]) {
-		keys = append(keys, key{name, en.seq, false})
-	})
+	keys := e.keys()
 	sortKeys(keys)
 	out := make([]string, len(keys))
 	for i := range keys {

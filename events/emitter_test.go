@@ -344,7 +344,8 @@ func TestZeroEmitter(t *testing.T) {
 	}
 }
 
-// Many names exercise the hash trie through the public API.
+// Many names exercise the table of names and the map behind it through the
+// public API.
 func TestManyEventNames(t *testing.T) {
 	var e events.Emitter[int]
 	const n = 3000

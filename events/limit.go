@@ -21,17 +21,17 @@ func (e *Emitter[T]) SetMaxListeners(n int) {
 	if n < 0 {
 		panic(fmt.Sprintf("events: SetMaxListeners(%d): negative limit", n))
 	}
-	limit := n
+	limit := int64(n)
 	if n == 0 {
 		limit = -1
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	e.limit = limit
+	e.limit.Store(limit)
 	// Lock order: an emitter before its Changes emitter.
 	if c := e.changes.Load(); c != nil && any(c) != any(e) {
 		c.mu.Lock()
-		c.limit = limit
+		c.limit.Store(limit)
 		c.mu.Unlock()
 	}
 }
@@ -39,17 +39,16 @@ func (e *Emitter[T]) SetMaxListeners(n int) {
 // MaxListeners returns the current limit: Node's emitter.getMaxListeners.
 // 0 means unlimited.
 func (e *Emitter[T]) MaxListeners() int {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return max(e.maxLocked(), 0)
+	return max(e.maxListeners(), 0)
 }
 
-// maxLocked returns the effective limit, ≤ 0 meaning none. e.mu must be held.
-func (e *Emitter[T]) maxLocked() int {
-	if e.limit == 0 {
+// maxListeners returns the effective limit, ≤ 0 meaning none.
+func (e *Emitter[T]) maxListeners() int {
+	limit := e.limit.Load()
+	if limit == 0 {
 		return DefaultMaxListeners
 	}
-	return e.limit
+	return int(limit)
 }
 
 // warnLeak logs Node's MaxListenersExceededWarning.

@@ -40,36 +40,3 @@ func indexOf[T any](ls []record[T], h *Listener) int {
 	}
 	return -1
 }
-
-// newList returns a list of n zero records to fill. Short lists, the common
-// case, take one allocation, a block padded to whole cache lines like the
-// other objects Emit reads (see lineSize): the slice header that the entry
-// points to shares the block with its array.
-func newList[T any](n int) *[]record[T] {
-	switch {
-	case n <= 1:
-		b := new(block1[T])
-		b.s = b.a[:n]
-		return &b.s
-	case n <= 4:
-		b := new(block4[T])
-		b.s = b.a[:n]
-		return &b.s
-	}
-	s := make([]record[T], n)
-	return &s
-}
-
-// Blocks of newList: a record is 24 bytes, a slice header 24.
-type (
-	block1[T any] struct {
-		s []record[T]
-		a [1]record[T]
-		_ [lineSize - 48]byte
-	}
-	block4[T any] struct {
-		s []record[T]
-		a [4]record[T]
-		_ [2*lineSize - 120]byte
-	}
-)

@@ -1,117 +1,117 @@
 package events
 
 import (
+	"fmt"
 	"maps"
 	"testing"
 
 	"pgregory.net/rapid"
 )
 
-// TestNamesMatchesMap checks the hash trie against a map, with hashes drawn
-// from a tiny pool so that keys share prefixes and whole 64-bit hashes,
-// reaching the collision lists below the last level.
+// TestNamesMatchesMap checks names against a map, over a pool of names larger
+// than the table, so that names move between the table and the sync.Map
+// behind it as they come and go.
 func TestNamesMatchesMap(t *testing.T) {
-	hashes := []uint64{0, 1, 32, 1 << 59, 1<<60 | 7, ^uint64(0), ^uint64(0) >> 4}
+	pool := make([]string, 3*fewNames)
+	for i := range pool {
+		pool[i] = fmt.Sprint("event-", i)
+	}
 	rapid.Check(t, func(t *rapid.T) {
-		hashOf := map[string]uint64{}
-		key := rapid.Custom(func(t *rapid.T) string {
-			k := rapid.SampledFrom([]string{"a", "b", "c", "d", "e", "f", "g", "h", "i", "j"}).Draw(t, "key")
-			if _, ok := hashOf[k]; !ok {
-				hashOf[k] = rapid.SampledFrom(hashes).Draw(t, "hash")
-			}
-			return k
-		})
-		var trie *names[int]
-		model := map[string]int{}
+		var ns names[int]
+		model := map[string]*entry[int]{}
 		t.Repeat(map[string]func(*rapid.T){
 			"put": func(t *rapid.T) {
-				k, v := key.Draw(t, "k"), rapid.Int().Draw(t, "v")
-				old, oldModel := trie, maps.Clone(model)
-				trie = trie.put(hashOf[k], k, v)
-				model[k] = v
-				unchanged(t, old, oldModel)
+				// Several names at a time, so that the table fills up.
+				for range rapid.IntRange(1, fewNames).Draw(t, "names") {
+					var absent []string
+					for _, k := range pool {
+						if model[k] == nil {
+							absent = append(absent, k)
+						}
+					}
+					if len(absent) == 0 {
+						return
+					}
+					k := rapid.SampledFrom(absent).Draw(t, "k")
+					old, oldT := ns.few.Load(), tableCopy(ns.few.Load())
+					en := new(entry[int])
+					ns.put(k, en)
+					model[k] = en
+					unchanged(t, old, oldT)
+				}
 			},
 			"delete": func(t *rapid.T) {
-				k := key.Draw(t, "k")
-				old, oldModel := trie, maps.Clone(model)
-				trie = trie.delete(hashOf[k], k)
-				if _, ok := model[k]; !ok && trie != old {
-					t.Fatalf("delete(%q) of an absent key copied the trie", k)
-				}
-				delete(model, k)
-				unchanged(t, old, oldModel)
-			},
-			"": func(t *rapid.T) {
-				for k, h := range hashOf {
-					v, ok := trie.get(h, k)
-					if mv, mok := model[k]; ok != mok || v != mv {
-						t.Fatalf("get(%q) = %d, %v; model has %d, %v", k, v, ok, mv, mok)
+				var present []string
+				for _, k := range pool {
+					if model[k] != nil {
+						present = append(present, k)
 					}
 				}
-				all := map[string]int{}
-				trie.each(func(k string, v int) { all[k] = v })
+				if len(present) == 0 {
+					t.Skip("no name to delete")
+				}
+				k := rapid.SampledFrom(present).Draw(t, "k")
+				old, oldT := ns.few.Load(), tableCopy(ns.few.Load())
+				ns.delete(k)
+				delete(model, k)
+				unchanged(t, old, oldT)
+			},
+			"clear": func(t *rapid.T) {
+				ns.clear()
+				clear(model)
+			},
+			"": func(t *rapid.T) {
+				for _, k := range pool {
+					if got := ns.get(k); got != model[k] {
+						t.Fatalf("get(%q) = %p, model has %p", k, got, model[k])
+					}
+				}
+				all := map[string]*entry[int]{}
+				ns.each(func(k string, en *entry[int]) {
+					if _, dup := all[k]; dup {
+						t.Fatalf("each() gave %q twice", k)
+					}
+					all[k] = en
+				})
 				if !maps.Equal(all, model) {
 					t.Fatalf("each() = %v, model %v", all, model)
 				}
-				if len(model) == 0 && trie != nil {
-					t.Fatal("an empty trie is not nil")
+				few := ns.few.Load()
+				switch {
+				case len(model) == 0 && few != nil:
+					t.Fatal("the table of no names is not nil")
+				case few == nil:
+					return
+				case few.more != (ns.nmany > 0):
+					t.Fatalf("more = %v with %d names in the map", few.more, ns.nmany)
+				case few.n+ns.nmany != len(model):
+					t.Fatalf("%d names in the table and %d in the map, want %d in all", few.n, ns.nmany, len(model))
+				case ns.nmany > 0 && few.n < fewNames && len(model) <= few.n:
+					t.Fatal("names in the map while the table holds them all")
 				}
-				checkCanonical(t, trie, 0, true)
+				for i := few.n; i < fewNames; i++ {
+					if few.key[i] != "" || few.en[i] != nil {
+						t.Fatalf("unused slot %d holds %q, %p", i, few.key[i], few.en[i])
+					}
+				}
 			},
 		})
 	})
 }
 
-// unchanged fails t unless trie still holds exactly model: writers must copy,
-// never modify, the nodes that readers may hold.
-func unchanged(t *rapid.T, trie *names[int], model map[string]int) {
-	all := map[string]int{}
-	trie.each(func(k string, v int) { all[k] = v })
-	if !maps.Equal(all, model) {
-		t.Fatalf("an older trie changed: holds %v, held %v", all, model)
+// tableCopy returns a copy of t, or nil.
+func tableCopy[T any](t *table[T]) *table[T] {
+	if t == nil {
+		return nil
 	}
+	c := *t
+	return &c
 }
 
-// checkCanonical fails t if a node other than the root is empty or is a
-// subtrie holding a single entry, which delete must have pulled up.
-func checkCanonical(t *rapid.T, n *names[int], depth int, root bool) {
-	if n == nil {
-		return
-	}
-	if len(n.slots) == 0 {
-		t.Fatalf("empty node at depth %d", depth)
-	}
-	if !root && len(n.slots) == 1 && n.slots[0].sub == nil {
-		t.Fatalf("subtrie with a single entry at depth %d", depth)
-	}
-	for _, s := range n.slots {
-		if s.sub != nil {
-			checkCanonical(t, s.sub, depth+1, false)
-		}
-	}
-}
-
-// Puts never modify the trie they are applied to: readers holding it see it
-// unchanged.
-func TestNamesPersistent(t *testing.T) {
-	var t0 *names[int]
-	t1 := t0.put(hashName("a"), "a", 1)
-	t2 := t1.put(hashName("b"), "b", 2)
-	t3 := t2.put(hashName("a"), "a", 3)
-	t4 := t3.delete(hashName("b"), "b")
-	for _, c := range []struct {
-		trie *names[int]
-		key  string
-		v    int
-		ok   bool
-	}{
-		{t1, "a", 1, true}, {t1, "b", 0, false},
-		{t2, "a", 1, true}, {t2, "b", 2, true},
-		{t3, "a", 3, true}, {t3, "b", 2, true},
-		{t4, "a", 3, true}, {t4, "b", 0, false},
-	} {
-		if v, ok := c.trie.get(hashName(c.key), c.key); v != c.v || ok != c.ok {
-			t.Errorf("get(%q) = %d, %v; want %d, %v", c.key, v, ok, c.v, c.ok)
-		}
+// unchanged fails t unless the table old, which Emits may hold, still equals
+// its copy: writers must replace tables, never modify them.
+func unchanged(t *rapid.T, old, copied *table[int]) {
+	if old != nil && *old != *copied {
+		t.Fatalf("a published table changed: %+v, was %+v", *old, *copied)
 	}
 }
