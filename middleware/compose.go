@@ -15,22 +15,24 @@ import (
 // layer runs nothing, whatever it did before, even while the pooled state it
 // points to serves a later call. The zero Next runs nothing and returns nil.
 type Next struct {
-	r  runner
-	id uint64 // generation<<posBits | index of the layer it runs
+	// step runs the Next: the step function of a composed middleware's call
+	// state, or callFunc for NextFunc. It takes the whole Next so that one
+	// call site serves both, which keeps Call small enough to inline. step
+	// and f are a pointer and an interface rather than funcs so that a Next
+	// stays comparable with ==.
+	step *func(Next) error
+	id   uint64 // for a composed middleware: the Next's generation and layer (see run)
+	f    any    // for NextFunc: the func() error to call
 }
-
-// A runner is what a Next calls: a composed middleware's call state, or a
-// function given to NextFunc.
-type runner interface{ next(id uint64) error }
 
 // Call runs the rest of the stack and returns its error. Calling it a second
 // time returns ErrNextCalledMultipleTimes and runs nothing; calling it after
 // its layer has returned returns ErrNextAfterReturn and runs nothing.
 func (n Next) Call() error {
-	if n.r == nil {
+	if n.step == nil {
 		return nil
 	}
-	return n.r.next(n.id)
+	return (*n.step)(n)
 }
 
 // NextFunc returns a Next that calls f, to give a composed middleware a
@@ -40,13 +42,11 @@ func NextFunc(f func() error) Next {
 	if f == nil {
 		return Next{}
 	}
-	return Next{r: funcRunner(f)}
+	return Next{step: &callFunc, f: f}
 }
 
-type funcRunner func() error
-
-func (f funcRunner) next(uint64) error { return f() }
-func (f funcRunner) unwound(uint64)    {}
+// callFunc is the step of a Next made by NextFunc.
+var callFunc = func(n Next) error { return n.f.(func() error)() }
 
 // A Middleware is one layer of the onion: it does its work before calling
 // next, which runs everything downstream, and its work after next returns,
@@ -87,7 +87,7 @@ func Compose[C any](mw ...Middleware[C]) Middleware[C] {
 	if len(s.layers) == 0 {
 		return func(_ C, next Next) error { return next.Call() }
 	}
-	return s.call
+	return func(c C, next Next) error { return s.call(c, next) }
 }
 
 // A stack is a composed list of layers and the pool of its call states.
@@ -100,9 +100,12 @@ const (
 	posBits   = 16
 	posMask   = 1<<posBits - 1
 	maxLayers = 65000
+	// genShift is where a Next's id (and a run's at) keeps the generation:
+	// above the layer index and the called bit.
+	genShift = posBits + 1
 	// maxGen is the last generation a run serves: generations never wrap, so
 	// a run that reaches it is dropped rather than pooled.
-	maxGen = 1<<(64-posBits) - 1
+	maxGen = 1<<(64-genShift) - 1
 )
 
 func newStack[C any](mw []Middleware[C]) *stack[C] {
@@ -120,28 +123,54 @@ func newStack[C any](mw []Middleware[C]) *stack[C] {
 	return s
 }
 
-// A run is the state of one call of a composed middleware at a time. The
-// Next given to layer k-1 is (gen, k), and runs layer k (or, for k ==
-// len(layers), the outer next). It is valid while gen is the run's
-// generation, layer k-1 is the innermost layer running (depth == k) and no
-// Next (k) has been called yet (entered == k). Both counters are packed in
-// pos as entered<<posBits | depth.
+// A run is the state of one call of a composed middleware at a time.
+//
+// The Next given to layer k-1 runs layer k (or, for k == len(layers), the
+// outer next); its id is gen<<genShift | k<<1, gen being the generation of
+// its call. It may run while gen is the run's generation, layer k-1 is the
+// innermost layer running and the Next has not been called yet: then, and
+// only then, at == id. In general at is the id of the innermost running
+// layer's Next, with bit 0 set once that Next has been called. So the guard
+// is two comparisons with words the run keeps at hand, and a step writes at
+// once before its layer runs and once after.
 type run[C any] struct {
 	// gen is the generation of the call being served. It is bumped when a
 	// call ends, so every Next of that call is stale from then on. It is the
 	// only field a stale Next reads, and it reads it atomically, so that a
 	// goroutine left behind by a finished call does not race with later ones.
-	gen    atomic.Uint64
-	pos    uint32
-	self   runner // r itself, converted once
-	layers []Middleware[C]
-	c      C
-	outer  Next
+	gen   atomic.Uint64
+	at    uint64
+	step  func(Next) error // the step of the call's Nexts; a closure over the run
+	c     C
+	outer Next
 }
 
+// newRun returns a run of s. Its step is a closure, made once per run, rather
+// than a method: a method of a generic type called through a func value or an
+// interface goes through a wrapper that passes the type's dictionary, one
+// more call per layer. It is not inlined: the copy of a closure made when its
+// enclosing function is inlined is compiled without inlining its own calls
+// (Next.Call, the atomic load), which would cost the step two calls more.
+//
+//go:noinline
 func (s *stack[C]) newRun() *run[C] {
-	r := &run[C]{layers: s.layers}
-	r.self = r
+	r := &run[C]{}
+	layers := s.layers
+	r.step = func(n Next) error {
+		id := n.id
+		if r.gen.Load() != id>>genShift || r.at != id {
+			return r.misuse(id)
+		}
+		r.at = id + 2 // layer k runs; its Next, k+1, not called yet
+		var err error
+		if k := id >> 1 & posMask; k < uint64(len(layers)) {
+			err = layers[k](r.c, Next{step: &r.step, id: id + 2})
+		} else {
+			err = r.outer.Call()
+		}
+		r.at = id | 1 // layer k has returned: k-1 is innermost again, its Next called
+		return err
+	}
 	return r
 }
 
@@ -159,43 +188,25 @@ func (s *stack[C]) call(c C, next Next) error {
 // do runs the layers with c and outer, then ends the call's generation, also
 // when a layer panics or calls runtime.Goexit.
 func (r *run[C]) do(c C, outer Next) error {
-	r.c, r.outer = c, outer
+	id := r.gen.Load() << genShift // layer 0's Next, not called yet
+	r.c, r.outer, r.at = c, outer, id
 	defer r.end()
-	return r.next(r.gen.Load() << posBits)
+	return r.step(Next{id: id})
 }
 
 // end retires every Next of the call and drops its references.
 func (r *run[C]) end() {
 	r.gen.Add(1)
 	var zero C
-	r.c, r.outer, r.pos = zero, Next{}, 0
-}
-
-// next is Next.Call for the Next identified by id.
-func (r *run[C]) next(id uint64) error {
-	k := uint32(id & posMask)
-	if r.gen.Load() != id>>posBits || r.pos != k<<posBits|k {
-		return r.misuse(id)
-	}
-	r.pos = (k+1)<<posBits | (k + 1)
-	var err error
-	if int(k) < len(r.layers) {
-		err = r.layers[k](r.c, Next{r.self, id + 1})
-	} else {
-		err = r.outer.Call()
-	}
-	r.pos = r.pos&^posMask | k // layer k has returned; k-1 is innermost again
-	return err
+	r.c, r.outer = zero, Next{}
 }
 
 // misuse tells why the Next identified by id may not run.
 func (r *run[C]) misuse(id uint64) error {
-	if r.gen.Load() != id>>posBits {
+	if r.gen.Load() != id>>genShift {
 		return ErrNextAfterReturn // the call it belongs to is over
 	}
-	k := id & posMask
-	entered, depth := uint64(r.pos>>posBits), uint64(r.pos&posMask)
-	if entered > k && depth >= k {
+	if id>>1&posMask <= r.at>>1&posMask {
 		return ErrNextCalledMultipleTimes // its layer is still running
 	}
 	return ErrNextAfterReturn

@@ -239,3 +239,71 @@ func TestComposePanicsPropagate(t *testing.T) {
 	}()
 	h(0, middleware.Next{})
 }
+
+// A Next made by NextFunc has no guard: it calls its function every time.
+// NextFunc(nil) is the zero Next, which runs nothing.
+func TestNextFunc(t *testing.T) {
+	calls := 0
+	n := middleware.NextFunc(func() error { calls++; return nil })
+	for range 3 {
+		if err := n.Call(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if calls != 3 {
+		t.Fatalf("NextFunc's function ran %d times, want 3", calls)
+	}
+	if n := middleware.NextFunc(nil); n != (middleware.Next{}) || n.Call() != nil {
+		t.Fatalf("NextFunc(nil) = %v, want the zero Next", n)
+	}
+}
+
+// The guards hold deep in a long stack, and in a composition nested in it:
+// a layer's second next runs nothing, and a next kept past its layer runs
+// nothing when a layer far above calls it.
+func TestComposeGuardsDeep(t *testing.T) {
+	const n = 1000
+	var kept middleware.Next
+	var twice, stale error
+	ran := make([]int, n)
+	layers := make([]middleware.Middleware[int], n)
+	for i := range layers {
+		layers[i] = func(_ int, next middleware.Next) error {
+			ran[i]++
+			switch i {
+			case 300:
+				err := next.Call()
+				stale = kept.Call() // layer 700 has returned
+				return err
+			case 500:
+				if err := next.Call(); err != nil {
+					return err
+				}
+				twice = next.Call()
+				return nil
+			case 700:
+				kept = next
+			}
+			return next.Call()
+		}
+	}
+	inner := middleware.Compose(layers[600:]...)
+	h := middleware.Compose(append(layers[:600:600], inner)...)
+	for call := range 3 {
+		twice, stale = nil, nil
+		if err := h(call, middleware.Next{}); err != nil {
+			t.Fatalf("call %d: composed() = %v", call, err)
+		}
+		if !errors.Is(twice, middleware.ErrNextCalledMultipleTimes) {
+			t.Fatalf("call %d: second next of layer 500 = %v, want ErrNextCalledMultipleTimes", call, twice)
+		}
+		if !errors.Is(stale, middleware.ErrNextAfterReturn) {
+			t.Fatalf("call %d: next of layer 700 after it returned = %v, want ErrNextAfterReturn", call, stale)
+		}
+		for i, r := range ran {
+			if r != call+1 {
+				t.Fatalf("call %d: layer %d ran %d times in all, want %d", call, i, r, call+1)
+			}
+		}
+	}
+}
