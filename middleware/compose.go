@@ -87,7 +87,18 @@ func Compose[C any](mw ...Middleware[C]) Middleware[C] {
 	if len(s.layers) == 0 {
 		return func(_ C, next Next) error { return next.Call() }
 	}
-	return func(c C, next Next) error { return s.call(c, next) }
+	// One call, with a pooled run. A run that a panic or runtime.Goexit went
+	// through never reaches Put: it is dropped, as is one whose generations
+	// are used up. (Written out here: the method value of a method of s would
+	// add a call, to a wrapper, to every call.)
+	return func(c C, next Next) error {
+		r := s.pool.Get().(*run[C])
+		err := r.do(c, next)
+		if r.gen.Load() < maxGen {
+			s.pool.Put(r)
+		}
+		return err
+	}
 }
 
 // A stack is a composed list of layers and the pool of its call states.
@@ -172,17 +183,6 @@ func (s *stack[C]) newRun() *run[C] {
 		return err
 	}
 	return r
-}
-
-// call runs one call of the composed middleware with a pooled run. A run
-// that a panic or runtime.Goexit went through is dropped, not pooled.
-func (s *stack[C]) call(c C, next Next) error {
-	r := s.pool.Get().(*run[C])
-	err := r.do(c, next)
-	if r.gen.Load() < maxGen {
-		s.pool.Put(r)
-	}
-	return err
 }
 
 // do runs the layers with c and outer, then ends the call's generation, also
