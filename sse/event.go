@@ -2,6 +2,7 @@ package sse
 
 import (
 	"fmt"
+	"iter"
 	"strconv"
 	"strings"
 	"time"
@@ -48,7 +49,7 @@ func (ev *Event) validate() error {
 }
 
 // valid reports whether validate accepts ev, scanning Type and ID once
-// each; small enough to inline where every event passes.
+// each and building no error: the path every good event takes.
 func (ev *Event) valid() bool {
 	return !breakOrNUL(ev.Type, false) && !breakOrNUL(ev.ID, true)
 }
@@ -70,21 +71,19 @@ func AppendEvent(dst []byte, ev Event) ([]byte, error) {
 		return dst, ev.invalid()
 	}
 	if ev.ID != "" {
-		dst = append(dst, "id: "...)
-		dst = append(dst, ev.ID...)
-		dst = append(dst, '\n')
+		dst = appendField(dst, "id: ", ev.ID)
 	}
 	if ev.Type != "" {
-		dst = append(dst, "event: "...)
-		dst = append(dst, ev.Type...)
-		dst = append(dst, '\n')
+		dst = appendField(dst, "event: ", ev.Type)
 	}
 	if ev.Retry > 0 {
 		dst = append(dst, "retry: "...)
 		dst = strconv.AppendInt(dst, ev.Retry.Milliseconds(), 10)
 		dst = append(dst, '\n')
 	}
-	dst = appendLines(dst, "data:", ev.Data)
+	for line := range lines(ev.Data) {
+		dst = appendField(dst, "data: ", line)
+	}
 	return append(dst, '\n'), nil
 }
 
@@ -92,39 +91,52 @@ func AppendEvent(dst []byte, ev Event) ([]byte, error) {
 // each, split on CR, LF and CRLF), which clients ignore: a heartbeat that
 // keeps proxies from closing an idle stream.
 func AppendComment(dst []byte, text string) []byte {
-	return appendLines(dst, ":", text)
+	for line := range lines(text) {
+		dst = appendField(dst, ": ", line)
+	}
+	return dst
 }
 
-// appendLines appends one "prefix line\n" per line of s, split on CR, LF
-// and CRLF, with a space after the prefix when the line is not empty (a
-// space the parser strips, so a line that starts with a space survives).
+// appendField appends one line: field (a name, a colon and a space) and
+// value, or field without its space when value is empty. The parser
+// strips one space after the colon, so a value that starts with a space
+// survives. It inlines, so the constant field costs no copy call.
+func appendField(dst []byte, field, value string) []byte {
+	if value == "" {
+		dst = append(dst, field[:len(field)-1]...)
+	} else {
+		dst = append(dst, field...)
+		dst = append(dst, value...)
+	}
+	return append(dst, '\n')
+}
+
+// lines yields the lines of s, split on CR, LF and CRLF: one empty line
+// for an empty s, and an empty last line after a final break.
 //
 // It keeps the index of the next CR and of the next LF (len(s) when there
 // is none) and searches again only for the one a line passed, so each
-// byte of s is searched once for each: linear however the breaks mix.
-func appendLines(dst []byte, prefix, s string) []byte {
-	cr, lf := indexFrom(s, 0, '\r'), indexFrom(s, 0, '\n')
-	start := 0
-	for {
-		end := min(cr, lf)
-		dst = append(dst, prefix...)
-		if end > start {
-			dst = append(dst, ' ')
-			dst = append(dst, s[start:end]...)
-		}
-		dst = append(dst, '\n')
-		if end == len(s) {
-			return dst
-		}
-		start = end + 1
-		if end == cr && start == lf && lf < len(s) { // CRLF: one break
-			start++
-		}
-		if cr < start {
-			cr = indexFrom(s, start, '\r')
-		}
-		if lf < start {
-			lf = indexFrom(s, start, '\n')
+// byte of s is searched once for each, with strings.IndexByte: linear
+// however the breaks mix.
+func lines(s string) iter.Seq[string] {
+	return func(yield func(string) bool) {
+		cr, lf := indexFrom(s, 0, '\r'), indexFrom(s, 0, '\n')
+		start := 0
+		for {
+			end := min(cr, lf)
+			if !yield(s[start:end]) || end == len(s) {
+				return
+			}
+			start = end + 1
+			if end == cr && start == lf && lf < len(s) { // CRLF: one break
+				start++
+			}
+			if cr < start {
+				cr = indexFrom(s, start, '\r')
+			}
+			if lf < start {
+				lf = indexFrom(s, start, '\n')
+			}
 		}
 	}
 }
