@@ -151,43 +151,89 @@ func write(w *Writer, q *[][]byte) error {
 
 // serve writes replay, then what is queued for s each time it is woken,
 // until the client leaves, the broker ends s or stops, or a write fails.
+//
+// It waits on the handler's goroutine and writes on others (see
+// freshStack), one made each time s is woken, gone once s has nothing
+// left to write: net/http's write path would otherwise grow the handler's
+// stack to 8 KiB for as long as the stream is open. A burst costs one such
+// goroutine (busy keeps writing while frames keep coming), a wake-up no
+// allocation.
 func (b *Broker) serve(ctx context.Context, w *Writer, s *subscriber, replay []byte) error {
+	var (
+		fresh freshStack
+		end   bool
+		err   error
+	)
 	if len(replay) > 0 {
-		if err := w.sendRaw(replay); err != nil {
-			return err
-		}
+		fresh.run(func() { end, err = b.busy(ctx, w, s, replay) })
 	}
-	for {
+	woken := func() { end, err = b.busy(ctx, w, s, nil) } // made once
+	for !end {
 		select {
 		case <-s.wake:
 		case <-ctx.Done():
 			return nil
 		case <-b.done:
 		}
-		// A broker that stopped wins over a wake-up that came with it: a
-		// select with both ready picks either.
+		fresh.run(woken)
+	}
+	return err
+}
+
+// busy writes replay, or else handles the wake-up serve got, then keeps
+// handling wake-ups for as long as they come without waiting. It returns
+// end true, with serve's result, when the stream is over, and false when
+// s is idle (serve waits again).
+func (b *Broker) busy(ctx context.Context, w *Writer, s *subscriber, replay []byte) (end bool, err error) {
+	if len(replay) > 0 {
+		if err := w.sendRaw(replay); err != nil {
+			return true, err
+		}
+	} else if end, err := b.step(w, s); end {
+		return true, err
+	}
+	for {
 		select {
+		case <-s.wake:
+		case <-ctx.Done():
+			return true, nil
 		case <-b.done:
-			// Shutdown writes what was queued; Close drops it.
-			if q, _ := s.take(); q != nil && !b.abort.Load() {
-				write(w, q) // the stream ends either way
-			} else if q != nil {
-				putQueue(q)
-			}
-			return ErrClosed
 		default:
+			return false, nil
 		}
-		q, err := s.take()
-		if err != nil { // ended by the broker: what was queued is dropped
-			if q != nil {
-				putQueue(q)
-			}
-			return err
-		}
-		if q != nil {
-			if err := write(w, q); err != nil {
-				return err
-			}
+		if end, err := b.step(w, s); end {
+			return true, err
 		}
 	}
+}
+
+// step handles one wake-up of s: it writes what is queued, or ends the
+// stream (end true) when the broker stopped or ended s, or a write failed.
+func (b *Broker) step(w *Writer, s *subscriber) (end bool, err error) {
+	// A broker that stopped wins over a wake-up that came with it: a
+	// select with both ready picks either.
+	select {
+	case <-b.done:
+		// Shutdown writes what was queued; Close drops it.
+		if q, _ := s.take(); q != nil && !b.abort.Load() {
+			write(w, q) // the stream ends either way
+		} else if q != nil {
+			putQueue(q)
+		}
+		return true, ErrClosed
+	default:
+	}
+	q, err := s.take()
+	if err != nil { // ended by the broker: what was queued is dropped
+		if q != nil {
+			putQueue(q)
+		}
+		return true, err
+	}
+	if q != nil {
+		if err := write(w, q); err != nil {
+			return true, err
+		}
+	}
+	return false, nil
 }

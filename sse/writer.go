@@ -80,6 +80,12 @@ func Upgrade(w http.ResponseWriter, r *http.Request) (*Writer, error) {
 // streams outside compression, which wrappers that choose by Content-Type
 // do by themselves.
 //
+// Upgrade sends the headers from a goroutine of its own, waiting for it:
+// net/http's header path would otherwise grow the calling goroutine's stack
+// to 8 KiB for as long as the handler runs. A panic there (in a wrapper's
+// WriteHeader or Flush) is re-raised on the caller's goroutine, with the
+// same value.
+//
 // Upgrade panics if w is nil. r is the request answered; Upgrade does not
 // read its body. When r's context ends — the handler returned, the client
 // left (HTTP/2 says so at once, HTTP/1 when the server notices) — the
@@ -114,14 +120,20 @@ func (u *Upgrader) Upgrade(w http.ResponseWriter, r *http.Request) (*Writer, err
 	h.Set("Cache-Control", "no-cache")
 	h.Set("X-Accel-Buffering", "no")
 	h.Del("Content-Length")
-	w.WriteHeader(http.StatusOK)
 	var p []byte
 	if u.Retry > 0 {
 		p = append(p, "retry: "...)
 		p = strconv.AppendInt(p, u.Retry.Milliseconds(), 10)
 		p = append(p, "\n\n"...)
 	}
-	if err := sw.sendRaw(p); err != nil {
+	// Sending the headers is net/http's deepest path: on the handler's
+	// goroutine it would double the stack an idle stream keeps.
+	var err error
+	onFreshStack(func() {
+		w.WriteHeader(http.StatusOK)
+		err = sw.sendRaw(p)
+	})
+	if err != nil {
 		return nil, err
 	}
 	return sw, nil

@@ -879,6 +879,45 @@ func TestWriterWriterPanics(t *testing.T) {
 	}
 }
 
+// exitFlusher is a ResponseWriter whose Flush panics with
+// http.ErrAbortHandler, or calls runtime.Goexit when goexit is set.
+type exitFlusher struct {
+	discardWriter
+	goexit bool
+}
+
+func (e *exitFlusher) Flush() {
+	if e.goexit {
+		runtime.Goexit()
+	}
+	panic(http.ErrAbortHandler)
+}
+
+// TestUpgradeWriterExits: Upgrade sends the headers from a goroutine of
+// its own, but a panic there reaches Upgrade's caller with its own value,
+// and a runtime.Goexit ends the caller's goroutine.
+func TestUpgradeWriterExits(t *testing.T) {
+	for _, goexit := range []bool{false, true} {
+		var returned bool
+		var panicked any
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			defer func() { panicked = recover() }()
+			sse.Upgrade(&exitFlusher{goexit: goexit}, nil)
+			returned = true
+		}()
+		<-done
+		var want any = http.ErrAbortHandler
+		if goexit {
+			want = nil
+		}
+		if returned || panicked != want {
+			t.Errorf("goexit %v: Upgrade returned %v, its caller recovered %v; want no return and %v", goexit, returned, panicked, want)
+		}
+	}
+}
+
 // flushOnly has Flush but no Unwrap: it hides the connection's deadlines.
 type flushOnly struct{ w http.ResponseWriter }
 
