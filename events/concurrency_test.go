@@ -173,3 +173,116 @@ func TestContextHelpersLeakNothing(t *testing.T) {
 		t.Errorf("listeners left on %q", names)
 	}
 }
+
+// Goroutines add and remove listeners of one event at once, without a lock:
+// no addition is lost, each removal happens once, and an event whose only
+// listener comes and goes on several goroutines at once ends up with none.
+func TestConcurrentOnOffOneEvent(t *testing.T) {
+	leaktest.Check(t)
+	const goroutines, per = 8, 300
+	var e events.Emitter[int]
+	e.SetMaxListeners(0)
+	var wg sync.WaitGroup
+
+	// The only listener of "solo", added and removed on every goroutine:
+	// its entry dies and is made again while the others use it.
+	for range goroutines {
+		wg.Go(func() {
+			for i := range per {
+				h := e.On("solo", func(int) {})
+				if i%3 == 0 {
+					e.Emit("solo", i)
+				}
+				if !e.Off(h) {
+					t.Error("Off of a registered listener = false")
+					return
+				}
+				if e.Off(h) {
+					t.Error("a second Off = true")
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if n, names := e.ListenerCount("solo"), e.EventNames(); n != 0 || len(names) != 0 {
+		t.Fatalf("after the churn: ListenerCount(solo) = %d, EventNames() = %q; want 0 and none", n, names)
+	}
+
+	// Many listeners of "x" added at once, each of every kind, then removed
+	// at once in another order: each runs once per Emit while registered.
+	var calls [goroutines]atomic.Int64
+	hs := make([][]*events.Listener, goroutines)
+	for g := range goroutines {
+		wg.Go(func() {
+			fn := func(int) { calls[g].Add(1) }
+			for i := range per {
+				switch i % 3 {
+				case 0:
+					hs[g] = append(hs[g], e.On("x", fn))
+				case 1:
+					hs[g] = append(hs[g], e.Prepend("x", fn))
+				default:
+					hs[g] = append(hs[g], e.PrependOnce("x", fn))
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if n := e.ListenerCount("x"); n != goroutines*per {
+		t.Fatalf("ListenerCount(x) = %d after concurrent additions, want %d", n, goroutines*per)
+	}
+	e.Emit("x", 0)
+	for g := range goroutines {
+		if n := calls[g].Load(); n != per {
+			t.Errorf("goroutine %d's listeners ran %d times, want %d", g, n, per)
+		}
+	}
+	for g := range goroutines {
+		wg.Go(func() {
+			for i := range hs[g] {
+				h := hs[g][(i*7)%per] // 7 and per are coprime: each once
+				if got, want := e.Off(h), !h.Once(); got != want {
+					t.Errorf("Off = %v, want %v (once: %v)", got, want, h.Once())
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if n, names := e.ListenerCount("x"), e.EventNames(); n != 0 || len(names) != 0 {
+		t.Fatalf("after removing all: ListenerCount(x) = %d, EventNames() = %q", n, names)
+	}
+}
+
+// Several goroutines remove the same listener at once: one of them does.
+func TestConcurrentOffOfOneListener(t *testing.T) {
+	const goroutines, rounds = 4, 500
+	var e events.Emitter[int]
+	for i := range rounds {
+		var others []*events.Listener
+		for range i % 3 { // alone, or beside one or two others
+			others = append(others, e.On("x", func(int) {}))
+		}
+		h := e.On("x", func(int) {})
+		var removed atomic.Int32
+		var wg sync.WaitGroup
+		for range goroutines {
+			wg.Go(func() {
+				if e.Off(h) {
+					removed.Add(1)
+				}
+			})
+		}
+		wg.Wait()
+		if n := removed.Load(); n != 1 {
+			t.Fatalf("round %d: %d of %d Offs removed the listener, want 1", i, n, goroutines)
+		}
+		for _, o := range others {
+			e.Off(o)
+		}
+		if n := e.ListenerCount("x"); n != 0 {
+			t.Fatalf("round %d: %d listeners left", i, n)
+		}
+	}
+}
