@@ -10,8 +10,12 @@ package benchmarks
 //
 // BenchmarkClusterReqs/gen=…/lib=… drives GET / for clusterLoad with 50
 // keep-alive connections, from wrk (-t2 -c50) when it is on PATH (gen=wrk),
-// else from 50 clients in this process (gen=go); it reports req/s and the
-// errors of the load window (ns/op is suppressed: an op is one window).
+// else from 50 clients in this process (gen=go); it reports req/s, the
+// requests per CPU-second the server's processes used (req/cpu-s, from
+// /proc: what a request costs, whatever share of a busy machine the
+// server got — on a shared machine a server of more processes gets more
+// of it, and more req/s) and the errors of the load window (ns/op is
+// suppressed: an op is one window).
 // BenchmarkClusterReplace/lib=… kill -9s the worker that has been ready
 // longest and reports the time from the kill to the first answer from a
 // new pid (answer-ms/op, what a client sees) and to the supervisor's ready
@@ -77,6 +81,7 @@ var clusterServers = []clusterServer{
 // lines it prints ("worker ID (pid PID) ready"), examples/prefork's
 // format, which node/cluster.js and the single Go server print too.
 type clusterProc struct {
+	marker  string            // in the environment of all its processes
 	url     string            // http://127.0.0.1:PORT/
 	initial []clusterReady    // the first workers' ready lines
 	ready   chan clusterReady // the later ready lines, as they come
@@ -100,13 +105,13 @@ var (
 // SIGTERM to the primary, then SIGKILL to the group after 10s.
 func startClusterProc(b *testing.B, cmd *exec.Cmd, workers int) *clusterProc {
 	b.Helper()
-	cmd.Env = append(append(os.Environ(), cmd.Env...), reexec.Marker(b))
+	p := &clusterProc{marker: reexec.Marker(b), ready: make(chan clusterReady, 1000), out: new(lockedBuffer)}
+	cmd.Env = append(append(os.Environ(), cmd.Env...), p.marker)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		b.Fatal(err)
 	}
-	p := &clusterProc{ready: make(chan clusterReady, 1000), out: new(lockedBuffer)}
 	cmd.Stderr = p.out
 	if err := cmd.Start(); err != nil {
 		b.Fatal(err)
@@ -234,18 +239,48 @@ func BenchmarkClusterReqs(b *testing.B) {
 				clusterDrive(b, wrk, p.url, clusterWarmup)
 			}
 			var reqs, errs int64
-			var elapsed time.Duration
+			var elapsed, cpu time.Duration
 			for range b.N {
+				cpu0 := clusterCPU(p.marker)
 				r := clusterDrive(b, wrk, p.url, window)
+				cpu += clusterCPU(p.marker) - cpu0
 				reqs += r.reqs
 				errs += r.errs
 				elapsed += r.elapsed
 			}
 			b.ReportMetric(0, "ns/op")
 			b.ReportMetric(float64(reqs)/elapsed.Seconds(), "req/s")
+			if cpu > 0 {
+				b.ReportMetric(float64(reqs)/cpu.Seconds(), "req/cpu-s")
+			}
 			b.ReportMetric(float64(errs)/float64(b.N), "errors/op")
 		})
 	}
+}
+
+// clusterCPU returns the CPU time (user and system) the processes with
+// marker in their environment have used so far, from /proc (Linux; 0
+// elsewhere), in clock ticks of 10ms, the USER_HZ of Linux.
+func clusterCPU(marker string) time.Duration {
+	var ticks int64
+	for _, pid := range reexec.Procs(marker) {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			continue
+		}
+		i := bytes.LastIndexByte(b, ')') // the command may hold spaces and parentheses
+		if i < 0 {
+			continue
+		}
+		// state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime
+		f := strings.Fields(string(b[i+1:]))
+		if len(f) > 12 {
+			utime, _ := strconv.ParseInt(f[11], 10, 64)
+			stime, _ := strconv.ParseInt(f[12], 10, 64)
+			ticks += utime + stime
+		}
+	}
+	return time.Duration(ticks) * 10 * time.Millisecond
 }
 
 // clusterLoadResult is one load window: requests answered 200, errors
