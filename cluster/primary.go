@@ -65,8 +65,8 @@ type Primary struct {
 	// addresses instead of sharing the primary's (Linux only; elsewhere Run
 	// returns ErrUnsupported). The kernel then spreads connections evenly,
 	// but a worker that exits drops the connections queued on its socket:
-	// prefer the default unless accept imbalance hurts. Addrs must name
-	// their ports.
+	// prefer the default unless accept imbalance hurts. A port 0 is
+	// resolved once by the primary, as without ReusePort.
 	ReusePort bool
 
 	// Path and Args are the worker's program and arguments; empty means
