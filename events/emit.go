@@ -26,18 +26,20 @@ func (e *Emitter[T]) Emit(event string, v T) bool {
 	if ls == nil { // removed since lookup: Emit began after the removal
 		return false
 	}
-	e.call(ls.rs, v)
+	e.call(ls, v)
 	return true
 }
 
 // call runs the listeners of one snapshot.
-func (e *Emitter[T]) call(ls []record[T], v T) {
-	for i := range ls {
-		r := &ls[i]
-		if r.once && !e.claim(r.h) {
-			continue
+func (e *Emitter[T]) call(ls *list[T], v T) {
+	for _, rs := range ls.parts() {
+		for i := range rs {
+			r := &rs[i]
+			if r.once && !e.claim(r.h) {
+				continue
+			}
+			r.fn(v)
 		}
-		r.fn(v)
 	}
 }
 

@@ -110,11 +110,11 @@ func (e *Emitter[T]) add(event string, fn func(T), once, prepend bool) *Listener
 		}
 		ls := old.with(r, prepend)
 		limit := e.maxListeners()
-		warn := limit > 0 && len(ls.rs) > limit && !ls.warned
+		warn := limit > 0 && ls.len() > limit && !ls.warned
 		ls.warned = ls.warned || warn
 		if en.list.CompareAndSwap(old, ls) {
 			if warn {
-				e.warnLeak(event, len(ls.rs), limit)
+				e.warnLeak(event, ls.len(), limit)
 			}
 			return h
 		}
@@ -167,12 +167,12 @@ func (e *Emitter[T]) remove(h *Listener) bool {
 		if old == nil {
 			return false
 		}
-		i := indexOf(old.rs, h)
+		i := old.indexOf(h)
 		if i < 0 {
 			return false
 		}
 		var removed bool
-		if len(old.rs) == 1 {
+		if old.len() == 1 {
 			removed = e.removeLast(h.event, en, old)
 		} else {
 			removed = en.list.CompareAndSwap(old, old.without(i))
@@ -318,12 +318,10 @@ func (e *Emitter[T]) keys() []key {
 	return keys
 }
 
-// snapshot returns the listeners of event at this instant; do not modify it.
-func (e *Emitter[T]) snapshot(event string) []record[T] {
+// snapshot returns the listeners of event at this instant, or nil.
+func (e *Emitter[T]) snapshot(event string) *list[T] {
 	if en := e.names.get(event); en != nil {
-		if ls := en.list.Load(); ls != nil {
-			return ls.rs
-		}
+		return en.list.Load()
 	}
 	return nil
 }
@@ -331,16 +329,24 @@ func (e *Emitter[T]) snapshot(event string) []record[T] {
 // ListenerCount returns the number of listeners registered for event: Node's
 // emitter.listenerCount.
 func (e *Emitter[T]) ListenerCount(event string) int {
-	return len(e.snapshot(event))
+	if ls := e.snapshot(event); ls != nil {
+		return ls.len()
+	}
+	return 0
 }
 
 // Listeners returns the handles of event's listeners in the order Emit calls
 // them: Node's emitter.listeners, with handles for functions.
 func (e *Emitter[T]) Listeners(event string) []*Listener {
 	ls := e.snapshot(event)
-	hs := make([]*Listener, len(ls))
-	for i := range ls {
-		hs[i] = ls[i].h
+	if ls == nil {
+		return []*Listener{}
+	}
+	hs := make([]*Listener, 0, ls.len())
+	for _, rs := range ls.parts() {
+		for i := range rs {
+			hs = append(hs, rs[i].h)
+		}
 	}
 	return hs
 }

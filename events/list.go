@@ -4,25 +4,101 @@ package events
 // published: an Emit calls exactly the listeners of the list it loaded, which
 // is Node's snapshot rule. Writers publish a new list by compare-and-swap on
 // the entry (see Emitter.add and Emitter.remove).
+//
+// A list is flat (head is nil) or a flat head and one listener appended to
+// it. Adding a listener to a flat list therefore allocates one cache line,
+// whatever the length, and removing it again republishes the head, which
+// allocates nothing: the usual short-lived registration costs no copy. A head
+// holds only listeners of the lists made from it, so it keeps no removed
+// listener alive.
 type list[T any] struct {
-	rs []record[T] // never empty
-
-	// parent is the list before the last listener of rs was appended: the
-	// same listeners but the last. Removing the listener just added, the
-	// usual end of a short-lived registration, republishes the parent
-	// instead of copying. A parent holds a prefix of rs and so keeps no
-	// removed listener alive; depth bounds the chain of parents, and with
-	// it the memory they hold.
-	parent *list[T]
-	depth  uint8
-
-	warned bool // the max-listeners warning was logged (Node's list.warned)
+	head   *list[T]    // flat, or nil
+	rs     []record[T] // one record when head is not nil
+	warned bool        // the max-listeners warning was logged (Node's list.warned)
 }
 
-// maxParents is the longest chain of parents a list keeps.
-const maxParents = 4
+// parts returns the listeners of l in order, as two slices.
+func (l *list[T]) parts() [2][]record[T] {
+	if l.head != nil {
+		return [2][]record[T]{l.head.rs, l.rs}
+	}
+	return [2][]record[T]{l.rs}
+}
 
-// newList returns a list of n zero records to fill.
+// len returns the number of listeners of l.
+func (l *list[T]) len() int {
+	n := len(l.rs)
+	if l.head != nil {
+		n += len(l.head.rs)
+	}
+	return n
+}
+
+// indexOf returns the position of h in l, or -1.
+func (l *list[T]) indexOf(h *Listener) int {
+	i := 0
+	for _, rs := range l.parts() {
+		for j := range rs {
+			if rs[j].h == h {
+				return i
+			}
+			i++
+		}
+	}
+	return -1
+}
+
+// with returns a new list of l's listeners and r, which comes last, or first
+// if prepend. l may be nil, for a list of r alone. It carries l's warning
+// state; the caller decides about a new warning.
+func (l *list[T]) with(r record[T], prepend bool) *list[T] {
+	if l == nil || (l.head == nil && !prepend) {
+		n := newList[T](1)
+		n.rs[0] = r
+		if l != nil {
+			n.head, n.warned = l, l.warned
+		}
+		return n
+	}
+	n := newList[T](l.len() + 1)
+	n.warned = l.warned
+	rest := n.rs
+	if prepend {
+		rest[0], rest = r, rest[1:]
+	} else {
+		rest[len(rest)-1], rest = r, rest[:len(rest)-1]
+	}
+	for _, rs := range l.parts() {
+		rest = rest[copy(rest, rs):]
+	}
+	return n
+}
+
+// without returns the list of l's listeners but the one at index i; l must
+// have at least two.
+func (l *list[T]) without(i int) *list[T] {
+	n := l.len() - 1
+	// Node forgets the warning when one listener is left.
+	warned := l.warned && n > 1
+	if h := l.head; h != nil && i == n && h.warned == warned {
+		return h
+	}
+	f := newList[T](n)
+	f.warned = warned
+	rest := f.rs
+	for _, rs := range l.parts() {
+		if 0 <= i && i < len(rs) {
+			rest = rest[copy(rest, rs[:i]):]
+			rest = rest[copy(rest, rs[i+1:]):]
+		} else {
+			rest = rest[copy(rest, rs):]
+		}
+		i -= len(rs)
+	}
+	return f
+}
+
+// newList returns a flat list of n zero records to fill.
 func newList[T any](n int) *list[T] {
 	// Short lists, the common case, take one allocation, a block padded to
 	// whole cache lines like the other objects Emit reads (see lineSize).
@@ -57,43 +133,3 @@ type (
 		_ [lineSize - 40]byte
 	}
 )
-
-// with returns a new list of l's listeners and r, which comes last, or first
-// if prepend. l may be nil, for a list of r alone. It carries l's warning
-// state; the caller decides about a new warning.
-func (l *list[T]) with(r record[T], prepend bool) *list[T] {
-	if l == nil {
-		n := newList[T](1)
-		n.rs[0] = r
-		return n
-	}
-	n := newList[T](len(l.rs) + 1)
-	n.warned = l.warned
-	if prepend {
-		n.rs[0] = r
-		copy(n.rs[1:], l.rs)
-		return n
-	}
-	copy(n.rs, l.rs)
-	n.rs[len(l.rs)] = r
-	if l.depth < maxParents {
-		n.parent, n.depth = l, l.depth+1
-	}
-	return n
-}
-
-// without returns the list of l's listeners but the one at index i; l must
-// have at least two.
-func (l *list[T]) without(i int) *list[T] {
-	last := len(l.rs) - 1
-	// Node forgets the warning when one listener is left.
-	warned := l.warned && last > 1
-	if p := l.parent; p != nil && i == last && p.warned == warned {
-		return p
-	}
-	n := newList[T](last)
-	n.warned = warned
-	copy(n.rs, l.rs[:i])
-	copy(n.rs[i:], l.rs[i+1:])
-	return n
-}

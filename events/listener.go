@@ -30,13 +30,3 @@ type record[T any] struct {
 	h    *Listener
 	once bool // copy of h.once, so that Emit does not dereference h
 }
-
-// indexOf returns the position of h in ls, or -1.
-func indexOf[T any](ls []record[T], h *Listener) int {
-	for i := range ls {
-		if ls[i].h == h {
-			return i
-		}
-	}
-	return -1
-}
