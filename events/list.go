@@ -36,13 +36,16 @@ func (l *list[T]) len() int {
 
 // indexOf returns the position of h in l, or -1.
 func (l *list[T]) indexOf(h *Listener) int {
-	i := 0
-	for _, rs := range l.parts() {
-		for j := range rs {
-			if rs[j].h == h {
-				return i
-			}
-			i++
+	rs := l.rs
+	if l.head != nil {
+		if rs[0].h == h { // the newest, the one most often removed
+			return len(l.head.rs)
+		}
+		rs = l.head.rs
+	}
+	for i := range rs {
+		if rs[i].h == h {
+			return i
 		}
 	}
 	return -1

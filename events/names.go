@@ -4,6 +4,7 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 )
 
 // names maps the events that have listeners to their entries. Emit looks a
@@ -42,7 +43,7 @@ func (ns *names[T]) get(name string) *entry[T] {
 		return nil
 	}
 	for i, k := range t.key[:t.n] {
-		if k == name {
+		if len(k) == len(name) && (unsafe.StringData(k) == unsafe.StringData(name) || k == name) {
 			return t.en[i]
 		}
 	}
