@@ -159,9 +159,10 @@ type run[C any] struct {
 // newRun returns a run of s. Its step is a closure, made once per run, rather
 // than a method: a method of a generic type called through a func value or an
 // interface goes through a wrapper that passes the type's dictionary, one
-// more call per layer. It is not inlined: the copy of a closure made when its
-// enclosing function is inlined is compiled without inlining its own calls
-// (Next.Call, the atomic load), which would cost the step two calls more.
+// more call per layer. newRun itself is not inlined: the copy of a closure
+// made when its enclosing function is inlined is compiled without inlining
+// the calls in it (golang/go#81380), here the atomic load, Next.Call and
+// misuse, which would cost the step calls at every layer.
 //
 //go:noinline
 func (s *stack[C]) newRun() *run[C] {
