@@ -66,7 +66,10 @@ type Primary struct {
 	// returns ErrUnsupported). The kernel then spreads connections evenly,
 	// but a worker that exits drops the connections queued on its socket:
 	// prefer the default unless accept imbalance hurts. A port 0 is
-	// resolved once by the primary, as without ReusePort.
+	// resolved once by the primary, as without ReusePort. The primary
+	// holds no socket on the port, so while no worker is bound (all of
+	// them replaced at once, or in crash-loop backoff) another program
+	// could bind it, and the workers' binds would then fail.
 	ReusePort bool
 
 	// Path and Args are the worker's program and arguments; empty means
