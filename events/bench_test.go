@@ -47,6 +47,19 @@ func BenchmarkEmitParallel(b *testing.B) {
 	}
 }
 
+// BenchmarkEmitFewNames emits the last of as many names as the table of
+// names holds: the longest scan.
+func BenchmarkEmitFewNames(b *testing.B) {
+	var e events.Emitter[int]
+	for i := range 8 {
+		e.On(fmt.Sprint("event-", i), func(v int) { sink += v })
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		e.Emit("event-7", 1)
+	}
+}
+
 func BenchmarkEmitManyNames(b *testing.B) {
 	var e events.Emitter[int]
 	for i := range 1000 {

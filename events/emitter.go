@@ -18,8 +18,9 @@ import (
 // registration replaces (copy-on-write) by compare-and-swap, and event names
 // live in a table that Emit reads without a lock (see names). Registering or
 // removing a listener therefore costs O(n) in that event's listener count
-// (removing the one just added costs nothing), while Emit costs a scan of a
-// few names, or one hash lookup beyond those, plus the calls.
+// (but adding to a flat list, and removing the listener just added, copy
+// nothing: see list), while Emit costs a scan of a few names, or one hash
+// lookup beyond those, plus the calls.
 type Emitter[T any] struct {
 	// Logger receives the max-listeners warning. Nil means slog.Default();
 	// slog.New(slog.DiscardHandler) silences it. Set it before first use.
@@ -37,8 +38,9 @@ type Emitter[T any] struct {
 
 	limit atomic.Int64 // max listeners per event: 0 means DefaultMaxListeners, <0 none
 
-	// mu serializes the writers of names: an event's first listener and its
-	// last. Other changes to a list need no lock.
+	// mu serializes the changes to names (an event's first listener and
+	// its last), RemoveAll, SetMaxListeners and Changes. Listeners are
+	// otherwise added and removed by compare-and-swap, without it.
 	mu sync.Mutex
 }
 

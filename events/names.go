@@ -29,11 +29,21 @@ const fewNames = 8
 // whole by writers. It fills whole cache lines (see lineSize), because every
 // Emit reads it.
 type table[T any] struct {
-	n    int  // names in use: key[:n] and en[:n]
+	n    int  // names in use: key[:n], tag[:n] and en[:n]
 	more bool // some names are in many
 	key  [fewNames]string
+	tag  [fewNames]uint64 // tagOf(key[i])
 	en   [fewNames]*entry[T]
-	_    [4*lineSize - 208]byte
+	_    [5*lineSize - 272]byte
+}
+
+// tagOf packs the length of name and three of its bytes into one word, so
+// that a scan compares whole names only where their tags agree.
+func tagOf(name string) uint64 {
+	if name == "" {
+		return 0
+	}
+	return uint64(len(name))<<24 | uint64(name[0])<<16 | uint64(name[len(name)/2])<<8 | uint64(name[len(name)-1])
 }
 
 // get returns the entry of name, or nil.
@@ -42,8 +52,11 @@ func (ns *names[T]) get(name string) *entry[T] {
 	if t == nil {
 		return nil
 	}
-	for i, k := range t.key[:t.n] {
-		if len(k) == len(name) && (unsafe.StringData(k) == unsafe.StringData(name) || k == name) {
+	tag := tagOf(name)
+	for i, g := range t.tag[:t.n] {
+		// The same string, as when Emit and On name the event with the
+		// same constant, needs no comparison of bytes.
+		if k := t.key[i]; g == tag && (unsafe.StringData(k) == unsafe.StringData(name) || k == name) {
 			return t.en[i]
 		}
 	}
@@ -76,7 +89,7 @@ func (ns *names[T]) put(name string, en *entry[T]) {
 		*t = *old
 	}
 	if t.n < fewNames {
-		t.key[t.n], t.en[t.n] = name, en
+		t.key[t.n], t.tag[t.n], t.en[t.n] = name, tagOf(name), en
 		t.n++
 	} else {
 		t.more = true
@@ -98,8 +111,8 @@ func (ns *names[T]) delete(name string) {
 	*t = *old
 	if i >= 0 {
 		t.n--
-		t.key[i], t.en[i] = t.key[t.n], t.en[t.n]
-		t.key[t.n], t.en[t.n] = "", nil
+		t.key[i], t.tag[i], t.en[i] = t.key[t.n], t.tag[t.n], t.en[t.n]
+		t.key[t.n], t.tag[t.n], t.en[t.n] = "", 0, nil
 	} else {
 		t.more = false
 	}

@@ -89,9 +89,12 @@ func TestNamesMatchesMap(t *testing.T) {
 				case ns.nmany > 0 && few.n < fewNames && len(model) <= few.n:
 					t.Fatal("names in the map while the table holds them all")
 				}
-				for i := few.n; i < fewNames; i++ {
-					if few.key[i] != "" || few.en[i] != nil {
-						t.Fatalf("unused slot %d holds %q, %p", i, few.key[i], few.en[i])
+				for i := range fewNames {
+					switch {
+					case i < few.n && few.tag[i] != tagOf(few.key[i]):
+						t.Fatalf("slot %d: tag %x for %q, want %x", i, few.tag[i], few.key[i], tagOf(few.key[i]))
+					case i >= few.n && (few.key[i] != "" || few.tag[i] != 0 || few.en[i] != nil):
+						t.Fatalf("unused slot %d holds %q, %x, %p", i, few.key[i], few.tag[i], few.en[i])
 					}
 				}
 			},
@@ -113,5 +116,30 @@ func tableCopy[T any](t *table[T]) *table[T] {
 func unchanged(t *rapid.T, old, copied *table[int]) {
 	if old != nil && *old != *copied {
 		t.Fatalf("a published table changed: %+v, was %+v", *old, *copied)
+	}
+}
+
+// Names that share their tag are still told apart, and the empty name is a
+// name like any other.
+func TestNamesSameTag(t *testing.T) {
+	same := []string{"", "axxa", "abxa", "acxa", "a\x00xa"}
+	for _, k := range same[2:] {
+		if tagOf(k) != tagOf(same[1]) {
+			t.Fatalf("tagOf(%q) = %x, tagOf(%q) = %x: not a collision", k, tagOf(k), same[1], tagOf(same[1]))
+		}
+	}
+	var ns names[int]
+	ens := map[string]*entry[int]{}
+	for _, k := range same {
+		ens[k] = new(entry[int])
+		ns.put(k, ens[k])
+	}
+	for _, k := range same {
+		if got := ns.get(k); got != ens[k] {
+			t.Errorf("get(%q) = %p, want %p", k, got, ens[k])
+		}
+	}
+	if got := ns.get("adxa"); got != nil {
+		t.Errorf("get(%q) = %p, want nil", "adxa", got)
 	}
 }
