@@ -21,17 +21,19 @@ import (
 // use.
 type freshStack struct {
 	start    func() // fs.body, bound once: a go statement on a method allocates
-	f        func()
+	f        func() error
+	err      error // f's result
 	done     sync.WaitGroup
 	returned bool // f returned: no panic, no Goexit
 	p        any  // f's panic value; nil with !returned means Goexit
 }
 
-// run runs f on a new goroutine and waits for it. It re-raises on the
-// caller's goroutine a panic of f, with the same value (net/http still
-// recognizes http.ErrAbortHandler), or a runtime.Goexit. It allocates
-// nothing after the first call, f being a func value made once.
-func (fs *freshStack) run(f func()) {
+// run runs f on a new goroutine, waits for it and returns its result. It
+// re-raises on the caller's goroutine a panic of f, with the same value
+// (net/http still recognizes http.ErrAbortHandler), or a runtime.Goexit.
+// It allocates nothing after the first call, f being a func value made
+// once.
+func (fs *freshStack) run(f func() error) error {
 	if fs.start == nil {
 		fs.start = fs.body
 	}
@@ -39,7 +41,8 @@ func (fs *freshStack) run(f func()) {
 	fs.done.Add(1)
 	go fs.start()
 	fs.done.Wait()
-	fs.f = nil
+	err := fs.err
+	fs.f, fs.err = nil, nil
 	if !fs.returned {
 		p := fs.p
 		fs.p = nil
@@ -48,6 +51,7 @@ func (fs *freshStack) run(f func()) {
 		}
 		runtime.Goexit()
 	}
+	return err
 }
 
 func (fs *freshStack) body() {
@@ -57,12 +61,12 @@ func (fs *freshStack) body() {
 			fs.p = recover()
 		}
 	}()
-	fs.f()
+	fs.err = fs.f()
 	fs.returned = true
 }
 
-// onFreshStack runs f once on a freshStack.
-func onFreshStack(f func()) {
+// onFreshStack runs f once on a freshStack and returns its result.
+func onFreshStack(f func() error) error {
 	var fs freshStack
-	fs.run(f)
+	return fs.run(f)
 }

@@ -21,12 +21,13 @@ func TestFreshStack(t *testing.T) {
 		panicked any
 	}
 	try := func(f func()) outcome {
+		g := func() error { f(); return nil }
 		var out outcome
 		done := make(chan struct{})
 		go func() {
 			defer close(done)
 			defer func() { out.panicked = recover() }()
-			fs.run(f)
+			fs.run(g)
 			out.returned = true
 		}()
 		<-done
@@ -63,7 +64,7 @@ func TestFreshStackOtherGoroutine(t *testing.T) {
 	}
 	caller := goid()
 	var callee string
-	onFreshStack(func() { callee = goid() })
+	onFreshStack(func() error { callee = goid(); return nil })
 	if callee == caller {
 		t.Errorf("f ran on the caller's goroutine (%s)", caller)
 	}
@@ -74,8 +75,17 @@ func TestFreshStackOtherGoroutine(t *testing.T) {
 func TestFreshStackAllocs(t *testing.T) {
 	var fs freshStack
 	n := 0
-	f := func() { n++ }
-	fs.run(f)
+	errOdd := errors.New("odd")
+	f := func() error {
+		n++
+		if n%2 == 1 {
+			return errOdd
+		}
+		return nil
+	}
+	if err := fs.run(f); err != errOdd {
+		t.Errorf("first run = %v, want f's result %v", err, errOdd)
+	}
 	if a := testing.AllocsPerRun(100, func() { fs.run(f) }); a != 0 {
 		t.Errorf("run allocates %v times a call, want 0", a)
 	}

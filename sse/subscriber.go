@@ -2,14 +2,18 @@ package sse
 
 import (
 	"context"
+	"errors"
 	"sync"
 )
 
 // A subscriber is one stream's registration in a topic. While idle it is
 // this struct and its wake channel: its queue and write buffer come from
-// pools when a frame is queued and go back once written.
+// pools when a frame is queued and go back once written. Its handler's
+// goroutine waits for wake (and the request's end) only: the broker's stop
+// wakes every subscriber, which saves a channel's wait record per idle
+// stream.
 type subscriber struct {
-	wake chan struct{} // capacity 1: something was queued, or err set
+	wake chan struct{} // capacity 1: something was queued, err set, or the broker stopped
 
 	// Guarded by the topic's mu.
 	prev, next *subscriber
@@ -19,6 +23,8 @@ type subscriber struct {
 	queue    *[][]byte  // frames to write, shared and read-only; nil when empty
 	err      error      // set when the broker ends the stream (ErrSlowSubscriber)
 	lastTick int64      // Broker.tick when a frame was last queued
+
+	fresh freshStack // serve's, for its writing
 }
 
 // queuePool holds the frame queues of subscribers that have something to
@@ -149,60 +155,58 @@ func write(w *Writer, q *[][]byte) error {
 	return err
 }
 
+// errIdle is what busy returns when the stream goes on: s has nothing
+// left to write.
+var errIdle = errors.New("sse: subscriber idle")
+
 // serve writes replay, then what is queued for s each time it is woken,
-// until the client leaves, the broker ends s or stops, or a write fails.
+// until the client leaves, the broker ends s or stops (stop wakes every
+// subscriber), or a write fails.
 //
-// It waits on the handler's goroutine and writes on others (see
-// freshStack), one made each time s is woken, gone once s has nothing
-// left to write: net/http's write path would otherwise grow the handler's
-// stack to 8 KiB for as long as the stream is open. A burst costs one such
-// goroutine (busy keeps writing while frames keep coming), a wake-up no
-// allocation.
+// It waits on the handler's goroutine and writes on others (s.fresh), one
+// made each time s is woken and gone once s has nothing left to write:
+// net/http's write path would otherwise grow the handler's stack to 8 KiB
+// for as long as the stream is open. A burst costs one such goroutine
+// (busy keeps writing while frames keep coming), a wake-up no allocation.
 func (b *Broker) serve(ctx context.Context, w *Writer, s *subscriber, replay []byte) error {
-	var (
-		fresh freshStack
-		end   bool
-		err   error
-	)
+	err := errIdle
 	if len(replay) > 0 {
-		fresh.run(func() { end, err = b.busy(ctx, w, s, replay) })
+		err = s.fresh.run(func() error { return b.busy(ctx, w, s, replay) })
 	}
-	woken := func() { end, err = b.busy(ctx, w, s, nil) } // made once
-	for !end {
+	woken := func() error { return b.busy(ctx, w, s, nil) } // made once
+	for err == errIdle {
 		select {
 		case <-s.wake:
 		case <-ctx.Done():
 			return nil
-		case <-b.done:
 		}
-		fresh.run(woken)
+		err = s.fresh.run(woken)
 	}
 	return err
 }
 
 // busy writes replay, or else handles the wake-up serve got, then keeps
 // handling wake-ups for as long as they come without waiting. It returns
-// end true, with serve's result, when the stream is over, and false when
-// s is idle (serve waits again).
-func (b *Broker) busy(ctx context.Context, w *Writer, s *subscriber, replay []byte) (end bool, err error) {
+// errIdle when s is idle (serve waits again), else serve's result.
+func (b *Broker) busy(ctx context.Context, w *Writer, s *subscriber, replay []byte) error {
 	if len(replay) > 0 {
 		if err := w.sendRaw(replay); err != nil {
-			return true, err
+			return err
 		}
 	} else if end, err := b.step(w, s); end {
-		return true, err
+		return err
 	}
 	for {
 		select {
 		case <-s.wake:
 		case <-ctx.Done():
-			return true, nil
+			return nil
 		case <-b.done:
 		default:
-			return false, nil
+			return errIdle
 		}
 		if end, err := b.step(w, s); end {
-			return true, err
+			return err
 		}
 	}
 }

@@ -128,10 +128,9 @@ func (u *Upgrader) Upgrade(w http.ResponseWriter, r *http.Request) (*Writer, err
 	}
 	// Sending the headers is net/http's deepest path: on the handler's
 	// goroutine it would double the stack an idle stream keeps.
-	var err error
-	onFreshStack(func() {
+	err := onFreshStack(func() error {
 		w.WriteHeader(http.StatusOK)
-		err = sw.sendRaw(p)
+		return sw.sendRaw(p)
 	})
 	if err != nil {
 		return nil, err
