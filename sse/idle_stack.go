@@ -15,7 +15,7 @@ import (
 // any call has grown its stack to 8 KiB it keeps 8 KiB for the life of the
 // stream, idle or not. net/http's write path (the headers most of all) is
 // deep enough to do that; run on a freshStack, it leaves the handler's
-// goroutine at 4 KiB: 4 KiB less per idle stream (TestStackOfIdleStream).
+// goroutine at 4 KiB: 4 KiB less per idle stream (TestBrokerIdleConnectionCost).
 //
 // The zero freshStack is ready to use; it must not be copied after first
 // use.
