@@ -224,9 +224,10 @@ func (b *Broker) logger() *slog.Logger {
 // Publish may be called from any goroutine. It returns an error wrapping
 // ErrInvalidField for an ID or Type that would inject fields (CR, LF; NUL
 // in ID) and for an ID a client could not send back intact in
-// Last-Event-ID (over 256 bytes, not UTF-8, or with a leading or trailing
-// space or tab); ErrClosed after Shutdown or Close; ctx.Err() when ctx is
-// already done; or the Store's error. Then no subscriber gets ev. A panic
+// Last-Event-ID (over 256 bytes, not UTF-8, with a control character
+// other than tab, or with a leading or trailing space or tab); ErrClosed
+// after Shutdown or Close; ctx.Err() when ctx is already done; or the
+// Store's error. Then no subscriber gets ev. A panic
 // in the Store propagates to Publish's caller, leaving the broker usable.
 //
 // Cost: with the default MemoryStore, 2 allocations (the ID and the
@@ -438,10 +439,15 @@ var errAborted = fmt.Errorf("%w: subscriber ended by a panic or runtime.Goexit",
 // ends), ErrSlowSubscriber when OnSlow disconnected it, ErrClosed when
 // the broker gets shut down, an error wrapping ErrClosed when a write
 // fails (the client vanished or timed out), or the Store's error. When the
-// broker was shut down before the call, it returns ErrClosed having
-// written nothing: answer 503 then, so that the client retries (a 204
-// would stop an EventSource for good). After the stream has started the
-// handler must not write to w.
+// broker was shut down before the call, it answers as a stream that ends
+// at once (the headers, then nothing) and returns ErrClosed: an
+// EventSource then reconnects after its retry time, to this server's
+// successor, where any status other than 200 (503 included) would stop it
+// for good. After the stream has started the handler must not write to w.
+//
+// Do not call Shutdown from OnConnect or OnDisconnect: it waits for the
+// Subscribe call the hook runs in. Call Close there, or Shutdown on
+// another goroutine.
 //
 // A Last-Event-ID is untrusted input: it is looked up only when at most
 // 256 bytes of UTF-8 without CR, LF or NUL. Publish refuses IDs that could
@@ -451,9 +457,13 @@ func (b *Broker) Subscribe(w http.ResponseWriter, r *http.Request, topic string)
 		panic("sse: Subscribe with a nil ResponseWriter or Request")
 	}
 	b.init()
+	u := Upgrader{Retry: b.Retry, WriteTimeout: b.WriteTimeout}
 	b.mu.Lock()
 	if b.closed {
 		b.mu.Unlock()
+		if _, err := u.Upgrade(w, r); err != nil {
+			return err
+		}
 		return ErrClosed
 	}
 	b.active++
@@ -478,7 +488,6 @@ func (b *Broker) Subscribe(w http.ResponseWriter, r *http.Request, topic string)
 		}
 	}()
 
-	u := Upgrader{Retry: b.Retry, WriteTimeout: b.WriteTimeout}
 	sw, err := u.Upgrade(w, r)
 	if err != nil {
 		returned = true
@@ -489,7 +498,7 @@ func (b *Broker) Subscribe(w http.ResponseWriter, r *http.Request, topic string)
 		returned = true
 		return ErrClosed
 	}
-	replay, err := b.register(r, t, s)
+	rp, err := b.register(r, t, s)
 	if err != nil {
 		returned = true
 		return err
@@ -498,7 +507,7 @@ func (b *Broker) Subscribe(w http.ResponseWriter, r *http.Request, topic string)
 		b.OnConnect(topic, r)
 	}
 	connected = true
-	err = b.serve(r.Context(), sw, s, replay)
+	err = b.serve(r.Context(), sw, s, &rp)
 	returned = true
 	if errors.Is(err, ErrSlowSubscriber) {
 		b.logger().Warn("sse: slow subscriber disconnected", "topic", topic, "queue", b.queueSize)
@@ -518,11 +527,11 @@ func (b *Broker) leave() {
 
 // register reads the replay for r's Last-Event-ID and adds s to t, both
 // under t's lock, so that the next event published is the first s gets
-// live. It returns the encoded replay (or reset event) to write first.
+// live. It returns the replay (or reset event) to write first.
 // Holding t's lock across the Store's After and the linking is what makes
 // the replay and the live events meet without a gap or an overlap:
 // Publish appends and fans out under the same lock.
-func (b *Broker) register(r *http.Request, t *hub, s *subscriber) ([]byte, error) {
+func (b *Broker) register(r *http.Request, t *hub, s *subscriber) (replay, error) {
 	id, present, valid := lastEventID(r)
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -530,7 +539,7 @@ func (b *Broker) register(r *http.Request, t *hub, s *subscriber) ([]byte, error
 	// After returns only the newest event.
 	evs, ok, err := b.store.After(r.Context(), t.name, id)
 	if err != nil {
-		return nil, err
+		return replay{}, err
 	}
 	ok = ok && valid
 	s.lastTick = b.tick.Load()
@@ -540,35 +549,32 @@ func (b *Broker) register(r *http.Request, t *hub, s *subscriber) ([]byte, error
 		s.signal()
 	default:
 	}
-	var buf []byte
 	if !present {
 		// A new client: an id-only block, which dispatches nothing but
 		// sets the EventSource's last event ID, so that if it is forced
 		// off before its first event it resumes from here, not from now.
 		if len(evs) == 0 {
-			return nil, nil
+			return replay{}, nil
 		}
 		newest := Event{ID: evs[len(evs)-1].ID}
 		if err := newest.validate(); err != nil {
-			return nil, fmt.Errorf("sse: store returned %w", err)
+			return replay{}, fmt.Errorf("sse: store returned %w", err)
 		}
-		buf = append(buf, "id: "...)
-		buf = append(buf, newest.ID...)
-		return append(buf, "\n\n"...), nil
+		buf := append([]byte("id: "), newest.ID...)
+		return replay{head: append(buf, "\n\n"...)}, nil
 	}
 	if !ok {
 		reset := Event{Type: ResetType}
 		if len(evs) > 0 {
 			reset.ID = evs[len(evs)-1].ID
 		}
-		return AppendEvent(nil, reset)
-	}
-	for _, ev := range evs {
-		if buf, err = AppendEvent(buf, ev); err != nil {
-			return nil, fmt.Errorf("sse: store returned %w", err)
+		head, err := AppendEvent(nil, reset)
+		if err != nil {
+			return replay{}, fmt.Errorf("sse: store returned %w", err)
 		}
+		return replay{head: head}, nil
 	}
-	return buf, nil
+	return replay{evs: evs}, nil
 }
 
 // unregister removes s from t (if Publish has not already) and lets go of

@@ -19,7 +19,9 @@ func ExampleBroker() {
 	joined := make(chan struct{}, 1)
 	b := &sse.Broker{OnConnect: func(topic string, r *http.Request) { joined <- struct{}{} }}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		// Subscribe returns when the stream ends: nil when the client left.
+		// Subscribe returns when the stream ends: nil when the client
+		// left, ErrClosed once the broker is shut down (the client then
+		// reconnects, to whichever server is up).
 		if err := b.Subscribe(w, r, r.URL.Query().Get("room")); err != nil && !errors.Is(err, sse.ErrClosed) {
 			log.Printf("stream: %v", err) // too slow, a Store error, a ResponseWriter that cannot flush
 		}
@@ -52,7 +54,12 @@ func ExampleBroker() {
 		return
 	}
 	defer resp.Body.Close()
-	<-joined
+	select {
+	case <-joined:
+	case <-ctx.Done():
+		fmt.Println(ctx.Err())
+		return
+	}
 	if _, err := b.PublishJSON(ctx, "lobby", sse.Event{Type: "joined"}, map[string]string{"user": "ada"}); err != nil {
 		fmt.Println(err)
 		return

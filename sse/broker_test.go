@@ -546,8 +546,8 @@ func TestBrokerShutdownHTTP(t *testing.T) {
 	if err := b.Subscribe(late, httptest.NewRequest("GET", "/", nil), "a"); !errors.Is(err, sse.ErrClosed) {
 		t.Errorf("Subscribe after Shutdown = %v, want ErrClosed", err)
 	}
-	if ct := late.Header().Get("Content-Type"); ct != "" || late.written() != 0 {
-		t.Errorf("Subscribe after Shutdown set Content-Type %q and wrote %d bytes, want nothing (the handler answers 503)", ct, late.written())
+	if ct := late.Header().Get("Content-Type"); ct != "text/event-stream" || late.written() != 0 {
+		t.Errorf("Subscribe after Shutdown set Content-Type %q and wrote %d bytes, want a stream that ends at once (text/event-stream, no event), which a client retries", ct, late.written())
 	}
 	if err := b.Shutdown(ctx); err != nil {
 		t.Errorf("second Shutdown = %v, want nil", err)

@@ -59,8 +59,11 @@ func (s *subscriber) enqueue(frame []byte, limit int, policy SlowPolicy, tick in
 			s.signal()
 			return true
 		}
-		copy(q, q[1:])
-		q = q[:len(q)-1]
+		// Drop the front by reslicing (no shift of the whole queue):
+		// append moves what is left to a new array when it runs out of
+		// room at the back, so each drop costs O(1) amortized.
+		q[0] = nil
+		q = q[1:]
 	}
 	*s.queue = append(q, frame)
 	first := len(q) == 0
@@ -159,7 +162,7 @@ func write(w *Writer, q *[][]byte) error {
 // left to write.
 var errIdle = errors.New("sse: subscriber idle")
 
-// serve writes replay, then what is queued for s each time it is woken,
+// serve writes rp, then what is queued for s each time it is woken,
 // until the client leaves, the broker ends s or stops (stop wakes every
 // subscriber), or a write fails.
 //
@@ -168,10 +171,10 @@ var errIdle = errors.New("sse: subscriber idle")
 // net/http's write path would otherwise grow the handler's stack to 8 KiB
 // for as long as the stream is open. A burst costs one such goroutine
 // (busy keeps writing while frames keep coming), a wake-up no allocation.
-func (b *Broker) serve(ctx context.Context, w *Writer, s *subscriber, replay []byte) error {
+func (b *Broker) serve(ctx context.Context, w *Writer, s *subscriber, rp *replay) error {
 	err := errIdle
-	if len(replay) > 0 {
-		err = s.fresh.run(func() error { return b.busy(ctx, w, s, replay) })
+	if !rp.empty() {
+		err = s.fresh.run(func() error { return b.busy(ctx, w, s, rp) })
 	}
 	woken := func() error { return b.busy(ctx, w, s, nil) } // made once
 	for err == errIdle {
@@ -185,12 +188,12 @@ func (b *Broker) serve(ctx context.Context, w *Writer, s *subscriber, replay []b
 	return err
 }
 
-// busy writes replay, or else handles the wake-up serve got, then keeps
+// busy writes rp, or else handles the wake-up serve got, then keeps
 // handling wake-ups for as long as they come without waiting. It returns
 // errIdle when s is idle (serve waits again), else serve's result.
-func (b *Broker) busy(ctx context.Context, w *Writer, s *subscriber, replay []byte) error {
-	if len(replay) > 0 {
-		if err := w.sendRaw(replay); err != nil {
+func (b *Broker) busy(ctx context.Context, w *Writer, s *subscriber, rp *replay) error {
+	if rp != nil {
+		if err := rp.write(w); err != nil {
 			return err
 		}
 	} else if end, err := b.step(w, s); end {

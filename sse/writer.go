@@ -29,7 +29,8 @@ const maxKeptBuffer = 64 << 10
 // concurrent use and must not be changed while in use.
 type Upgrader struct {
 	// Retry, when positive, is sent with the headers as a "retry:" field
-	// (in whole milliseconds): the client's reconnection time.
+	// (in whole milliseconds, truncated as Event.Retry is): the client's
+	// reconnection time.
 	Retry time.Duration
 
 	// WriteTimeout is the deadline on each write and flush of the
