@@ -3,6 +3,8 @@ package workerpool_test
 import (
 	"context"
 	"fmt"
+	"runtime"
+	"sync"
 	"testing"
 
 	"github.com/nodekit/nodekit/workerpool"
@@ -19,21 +21,29 @@ func spin(context.Context) {
 	sink += x & 1
 }
 
+// benchSizes are the pool sizes of the row in benchmarks/workerpool_test.go:
+// libuv's default and GOMAXPROCS.
+func benchSizes() []int { return []int{4, runtime.GOMAXPROCS(0)} }
+
 // The benchmarks time b.N tasks from the first submission to the end of the
 // last one (Shutdown waits for it), so they measure throughput, not just
-// queueing.
+// queueing. BenchmarkSubmit and BenchmarkChannelPool are the hot path of
+// benchmarks/workerpool_test.go's TinyTasks row at a size that b.N sets:
+// compare them with -bench 'Submit/QueueSize=0|ChannelPool'.
 
 func BenchmarkSubmit(b *testing.B) {
 	for _, queue := range []int{0, 1024} {
-		b.Run(fmt.Sprintf("QueueSize=%d", queue), func(b *testing.B) {
-			p := &workerpool.Pool{Size: 4, QueueSize: queue}
-			b.ReportAllocs()
-			b.ResetTimer()
-			for range b.N {
-				p.Submit(context.Background(), spin)
-			}
-			p.Shutdown(context.Background())
-		})
+		for _, size := range benchSizes() {
+			b.Run(fmt.Sprintf("QueueSize=%d/size=%d", queue, size), func(b *testing.B) {
+				p := &workerpool.Pool{Size: size, QueueSize: queue}
+				b.ReportAllocs()
+				b.ResetTimer()
+				for range b.N {
+					p.Submit(context.Background(), spin)
+				}
+				p.Shutdown(context.Background())
+			})
+		}
 	}
 	// A context other than Background is the task's: queued with it, and
 	// derived when the task starts.
@@ -48,6 +58,26 @@ func BenchmarkSubmit(b *testing.B) {
 		}
 		p.Shutdown(context.Background())
 	})
+}
+
+// BenchmarkSubmitQueued measures Submit alone: the pool's one worker is
+// held, so every task waits in the queue, which grows by b.N tasks. The
+// allocations are the queue's blocks, one per 368 tasks.
+func BenchmarkSubmitQueued(b *testing.B) {
+	p := &workerpool.Pool{Size: 1}
+	defer p.Close()
+	release := make(chan struct{})
+	started := make(chan struct{})
+	p.Submit(context.Background(), func(context.Context) { close(started); <-release })
+	<-started
+	task := func(context.Context) {}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		p.Submit(context.Background(), task)
+	}
+	b.StopTimer()
+	close(release)
 }
 
 func BenchmarkGo(b *testing.B) {
@@ -80,26 +110,27 @@ func BenchmarkGo(b *testing.B) {
 	}
 }
 
-// BenchmarkChannelPool is the baseline: a buffered channel feeding four
+// BenchmarkChannelPool is the baseline: a buffered channel feeding size
 // goroutines.
 func BenchmarkChannelPool(b *testing.B) {
-	ch := make(chan func(context.Context), 1024)
-	done := make(chan struct{})
-	for range 4 {
-		go func() {
-			for fn := range ch {
-				fn(context.Background())
+	for _, size := range benchSizes() {
+		b.Run(fmt.Sprintf("size=%d", size), func(b *testing.B) {
+			ch := make(chan func(context.Context), 1024)
+			var wg sync.WaitGroup
+			for range size {
+				wg.Go(func() {
+					for fn := range ch {
+						fn(context.Background())
+					}
+				})
 			}
-			done <- struct{}{}
-		}()
-	}
-	b.ReportAllocs()
-	b.ResetTimer()
-	for range b.N {
-		ch <- spin
-	}
-	close(ch)
-	for range 4 {
-		<-done
+			b.ReportAllocs()
+			b.ResetTimer()
+			for range b.N {
+				ch <- spin
+			}
+			close(ch)
+			wg.Wait()
+		})
 	}
 }

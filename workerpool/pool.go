@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -43,21 +44,49 @@ type Pool struct {
 	slots     chan struct{} // bounded queue: one token per queued task
 	done      chan struct{} // closed when closing and the last worker is gone
 	epoch     time.Time
+	// mu locks the whole pool: see poolLock.
+	mu poolLock
+	// hungry is the number of idle workers plus the workers that may still
+	// be started: a submission that sees 0 needs no worker's lock. It is
+	// written with workMu held, read without it.
+	hungry atomic.Int32
+	// size and workers are guarded by workMu, like the fields below: they
+	// are read for every task but rarely written, so they are kept off the
+	// line that every task writes.
+	size    int
+	workers int
 
-	mu          sync.Mutex
-	cond        sync.Cond // workers wait here for work
-	q, slowQ    ring      // the queue; slow tasks wait in slowQ behind a marker in q
-	marker      bool      // the slow-queue marker is in q
-	queued      int       // live tasks in q and slowQ
-	size        int
-	workers     int
-	idle        int
-	running     int
-	slowRunning int
-	dead        []deadTask // found by take, for the worker to end
-	closing     bool       // no longer accepting tasks
-	stopped     bool       // a hard stop found tasks queued or running
+	_ [hotPad]byte
+
+	// The workers' half, guarded by workMu. What a worker writes for every
+	// task, the queue's head included, is on one cache line (see hotPad):
+	// the line moves from one worker's CPU to another's with every task.
+	workMu    sync.Mutex
+	running   int
+	queued    int    // live tasks in q and slowQ, less those not yet folded in (see fold)
+	completed uint64 // tasks completed since the last fold, not yet in stats
+
+	// The queue: its head is the workers', its tail the submitters'. The
+	// ring keeps the two a cache line apart.
+	q ring
+
+	// The submitters' half, guarded by submitMu.
+	submitMu sync.Mutex
+	closing  bool // no longer accepting tasks; written with both locks held
+
+	_ [cacheLine]byte
+
+	// The rest of the workers' half.
 	stats       counters
+	dead        []deadTask // found by take, for the worker to end
+	cond        sync.Cond  // workers wait here for work
+	idle        int
+	slowRunning int
+	marker      bool   // the slow-queue marker is in q
+	stopped     bool   // a hard stop found tasks queued or running
+	markers     uint64 // markers pushed to q
+	folded      uint64 // tasks pushed to q that fold has counted
+	slowQ       ring   // slow tasks wait here behind a marker in q; both ends under workMu
 }
 
 // Option marks a task for special treatment.
@@ -104,7 +133,62 @@ func (p *Pool) setup() {
 	p.ctx, p.stop = context.WithCancelCause(context.Background())
 	p.done = make(chan struct{})
 	p.epoch = time.Now()
-	p.cond.L = &p.mu
+	p.mu.p = p
+	p.cond.L = &p.workMu
+	p.setHungry()
+}
+
+// poolLock is Pool.mu, the lock on the whole pool. A pool's state is in two
+// halves, each under its own lock, so that Submit and the workers do not
+// wait for each other: the workers' half under workMu, the submitters'
+// half (the queue's tail and closing) under submitMu. Lock takes both, in
+// that order, and counts the tasks queued since the last time in queued
+// and stats.submitted, so that under mu every field is up to date.
+//
+// A submission takes the submitters' lock, and the workers' only when a
+// worker must be woken or started: when hungry is not 0. A worker takes its
+// own between two tasks, and the submitters' only when it has popped every
+// task it knew of (see ring). A task cannot wait while a worker sleeps: a
+// submitter reads hungry after unlocking the queue's tail; a worker about
+// to sleep counts itself in hungry, then looks at the tail under the
+// submitters' lock (see next). Whichever takes that lock second sees what
+// the other did.
+type poolLock struct{ p *Pool }
+
+// Lock locks the whole pool.
+func (l *poolLock) Lock() {
+	l.p.workMu.Lock()
+	l.p.submitMu.Lock()
+	l.p.fold()
+}
+
+// Unlock unlocks what Lock locked.
+func (l *poolLock) Unlock() {
+	l.p.submitMu.Unlock()
+	l.p.workMu.Unlock()
+}
+
+// hotPad puts workMu at the start of a cache line, in a Pool allocated on
+// its own (the allocator's size classes for it are multiples of 128 bytes),
+// so that the fields a worker writes for every task share one line:
+// TestHotFieldsShareALine checks it.
+const hotPad = 104
+
+// fold brings into queued and stats what the hot paths count on their
+// own: the tasks pushed to q since the last fold, and those completed.
+// Both locks must be held.
+func (p *Pool) fold() {
+	n := p.q.pushed - p.markers
+	p.queued += int(n - p.folded)
+	p.stats.submitted += n - p.folded
+	p.folded = n
+	p.stats.completed += p.completed
+	p.completed = 0
+}
+
+// setHungry updates hungry. p.workMu must be held.
+func (p *Pool) setHungry() {
+	p.hungry.Store(int32(p.idle + max(p.size-p.workers, 0)))
 }
 
 func (p *Pool) logger() *slog.Logger {
@@ -179,10 +263,6 @@ func slowIO(opts []Option) uint64 {
 	return bit
 }
 
-// sampleEvery is how often a task's queue wait is measured: timing every
-// task would cost two clock reads per task.
-const sampleEvery = 16
-
 // submit queues j, waiting for room if block.
 func (p *Pool) submit(ctx context.Context, block bool, j job) error {
 	p.init()
@@ -197,32 +277,65 @@ func (p *Pool) submit(ctx context.Context, block bool, j job) error {
 			return err
 		}
 	}
-	p.mu.Lock()
+	if j.slow() {
+		return p.submitSlow(j)
+	}
+	p.submitMu.Lock()
 	if p.closing {
-		p.mu.Unlock()
+		p.submitMu.Unlock()
 		p.release(1)
 		return ErrClosed
 	}
-	p.stats.submitted++
-	if p.stats.submitted%sampleEvery == 0 {
-		j.meta |= uint64(max(1, int64(time.Since(p.epoch)))) << 1
+	if p.q.push(j.r) {
+		p.q.stamp(p.now())
 	}
-	if j.slow() {
-		p.slowQ.push(j)
-		if !p.marker {
-			p.marker = true
-			p.q.push(job{})
-		}
-	} else {
-		p.q.push(j)
+	p.submitMu.Unlock()
+	if p.hungry.Load() > 0 { // after the unlock: see poolLock
+		p.workMu.Lock()
+		p.startOne()
+		p.workMu.Unlock()
+	}
+	return nil
+}
+
+// submitSlow queues a SlowIO task, with the whole pool locked: it goes to
+// the slow queue, behind a marker in the main one.
+func (p *Pool) submitSlow(j job) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closing {
+		p.release(1)
+		return ErrClosed
 	}
 	p.queued++
-	if !p.wakeOne() && p.workers < p.size {
-		p.workers++
-		go p.work()
+	p.stats.submitted++
+	if p.slowQ.push(j.r) {
+		p.slowQ.stamp(p.now())
 	}
-	p.mu.Unlock()
+	p.slowQ.sync()
+	if !p.marker {
+		p.marker = true
+		p.q.push(nil) // not measured: its time stays 0
+		p.markers++
+	}
+	p.startOne()
 	return nil
+}
+
+// now is the time a measured task is queued: nanoseconds since the pool's
+// epoch, at least 1 (0 means not measured).
+func (p *Pool) now() int64 { return max(1, int64(time.Since(p.epoch))) }
+
+// startOne wakes an idle worker or, if there is none, starts one if the
+// pool has room for it, for a task just queued. Once the pool is closing,
+// beginClose has seen to the queued tasks. p.workMu must be held.
+func (p *Pool) startOne() {
+	if p.closing || p.wakeOne() || p.workers >= p.size {
+		return
+	}
+	p.workers++
+	p.setHungry()
+	go p.work()
 }
 
 // reserve takes a place in a bounded queue.
@@ -254,27 +367,28 @@ func (p *Pool) release(n int) {
 
 // work is a worker's goroutine.
 func (p *Pool) work() {
-	p.mu.Lock()
+	p.workMu.Lock()
 	for {
 		j, ok := p.next()
 		if !ok {
 			break
 		}
-		p.mu.Unlock()
+		p.workMu.Unlock()
 		p.release(1)
 		var waited int64
 		if j.enqueued() != 0 {
 			waited = int64(time.Since(p.epoch)) - j.enqueued()
 		}
 		out := p.run(j, waited)
-		p.lock()
+		p.workMu.Lock()
 		p.finished(j, out, waited)
 	}
 	p.workers--
+	p.setHungry()
 	if p.workers == 0 && p.closing {
 		close(p.done)
 	}
-	p.mu.Unlock()
+	p.workMu.Unlock()
 }
 
 // run runs j on the calling worker. A task can leave in three ways: it
@@ -289,32 +403,42 @@ func (p *Pool) run(j job, waited int64) outcome {
 	returned := false
 	defer func() {
 		if !returned {
-			p.lock()
+			p.workMu.Lock()
 			p.finished(j, failed, waited)
 			go p.work() // this worker's replacement: p.workers is unchanged
-			p.mu.Unlock()
+			p.workMu.Unlock()
 		}
 	}()
-	out := j.r.exec(p)
+	var out outcome
+	if f, ok := j.r.(taskFunc); ok { // the common case, spared a call
+		out = call(f, p.ctx)
+	} else {
+		out = j.r.exec(p)
+	}
 	returned = true
 	return out
 }
 
-// finished does the bookkeeping of a task that has ended. p.mu must be held.
+// finished does the bookkeeping of a task that has ended. p.workMu must be
+// held.
 func (p *Pool) finished(j job, out outcome, waited int64) {
 	p.running--
 	if j.slow() {
 		p.slowRunning--
-		if p.slowQ.len() > 0 {
+		if p.slowQ.ready() {
 			p.wakeOne()
 		}
+	}
+	if out == succeeded && j.enqueued() == 0 {
+		p.completed++ // kept on the hot line: see fold
+		return
 	}
 	p.stats.record(out, waited, j.enqueued() != 0)
 }
 
 // next waits for the next task to run and counts it as running; false
-// tells the worker to exit. p.mu must be held; next unlocks it meanwhile to
-// end the tasks that take found dead.
+// tells the worker to exit. p.workMu must be held; next unlocks it
+// meanwhile to end the tasks that take found dead.
 func (p *Pool) next() (job, bool) {
 	for {
 		if p.workers > p.size {
@@ -335,11 +459,25 @@ func (p *Pool) next() (job, bool) {
 		}
 		if p.closing && p.queued == 0 {
 			// Workers that waited while slow tasks were held back by their
-			// limit exit too.
+			// limit exit too. (Once closing, queued is exact: beginClose
+			// folded the last tasks in, and none come after.)
+			p.forget()
 			p.wakeAll()
 			return job{}, false
 		}
+		// Count this worker in hungry, then look at the tail once more
+		// (see poolLock): a submitter that pushed after take looked either
+		// sees it idle and wakes it, or was seen here.
 		p.idle++
+		p.setHungry()
+		seen := p.q.seen
+		p.refill()
+		if p.q.seen != seen {
+			p.idle--
+			p.setHungry()
+			continue
+		}
+		p.forget()
 		p.cond.Wait() // whoever woke us took us off idle
 	}
 }
@@ -351,45 +489,52 @@ type deadTask struct {
 }
 
 // endDead ends the tasks that take found dead, with ErrCanceled wrapping
-// their context's error. p.mu must be held; it is unlocked meanwhile, as
-// ending a Task runs its OnDone posts.
+// their context's error. p.workMu must be held; it is unlocked meanwhile,
+// as ending a Task runs its OnDone posts.
 func (p *Pool) endDead() {
 	dead := p.dead
 	p.dead = nil
-	p.mu.Unlock()
+	p.workMu.Unlock()
 	p.release(len(dead))
 	for _, d := range dead {
 		d.r.drop(fmt.Errorf("%w: %w", ErrCanceled, d.err))
 	}
-	p.lock()
+	p.workMu.Lock()
 }
 
 // wakeOne wakes an idle worker, if there is one, and reports whether it
 // did. A worker leaves the idle count when it is woken, not when it runs:
 // counting it until it runs let a second submission take the same wakeup for
-// its own and start no worker for its task. p.mu must be held.
+// its own and start no worker for its task. p.workMu must be held.
 func (p *Pool) wakeOne() bool {
 	if p.idle == 0 {
 		return false
 	}
 	p.idle--
+	p.setHungry()
 	p.cond.Signal()
 	return true
 }
 
-// wakeAll wakes every idle worker. p.mu must be held.
+// wakeAll wakes every idle worker. p.workMu must be held.
 func (p *Pool) wakeAll() {
 	p.idle = 0
+	p.setHungry()
 	p.cond.Broadcast()
 }
 
 // take dequeues the first task that may start now, as libuv's worker does:
-// the slow-queue marker yields its place when the slow limit is reached.
-// Tasks cancelled while queued are skipped; so are tasks whose context
-// ended while queued, which are counted as cancelled and left in p.dead for
-// the worker to end. p.mu must be held.
+// the slow-queue marker yields its place when the slow limit is reached,
+// and take stops when it meets the marker it put back. Tasks cancelled
+// while queued are skipped; so are tasks whose context ended while queued,
+// which are counted as cancelled and left in p.dead for the worker to end.
+// p.workMu must be held.
 func (p *Pool) take() (job, bool) {
-	for n := p.q.len(); n > 0; n-- {
+	requeued := false
+	for p.q.ready() || p.refill() {
+		if requeued && p.q.peek() == nil {
+			return job{}, false // the marker again: every task before it was seen
+		}
 		j := p.q.pop()
 		if j.r != nil {
 			if !p.claim(j.r) {
@@ -399,19 +544,21 @@ func (p *Pool) take() (job, bool) {
 		}
 		// The marker: run the first slow task if the limit allows.
 		if p.slowRunning >= (p.size+1)/2 {
-			p.q.push(j) // behind the fast tasks queued after it
+			p.pushMarker() // behind the fast tasks queued after it
+			requeued = true
 			continue
 		}
 		p.marker = false
-		for p.slowQ.len() > 0 {
+		for p.slowQ.ready() {
 			s := p.slowQ.pop()
+			s.meta |= 1
 			if !p.claim(s.r) {
 				continue
 			}
 			p.slowRunning++
-			if p.slowQ.len() > 0 {
+			if p.slowQ.ready() {
 				p.marker = true
-				p.q.push(job{})
+				p.pushMarker()
 			}
 			return s, true
 		}
@@ -419,9 +566,38 @@ func (p *Pool) take() (job, bool) {
 	return job{}, false
 }
 
+// forget drops the queues' hold on the tasks taken from them, for a worker
+// about to wait or exit. p.workMu must be held.
+func (p *Pool) forget() {
+	p.q.forget()
+	p.slowQ.forget()
+}
+
+// refill lets the workers pop every task pushed so far (see ring) and
+// reports whether there is one. p.workMu must be held, not p.submitMu.
+func (p *Pool) refill() bool {
+	p.submitMu.Lock()
+	p.q.sync()
+	p.submitMu.Unlock()
+	return p.q.ready()
+}
+
+// pushMarker queues the slow-queue marker. p.workMu must be held, not
+// p.submitMu.
+func (p *Pool) pushMarker() {
+	p.submitMu.Lock()
+	p.q.push(nil)
+	p.submitMu.Unlock()
+	p.markers++
+}
+
 // claim claims a dequeued task for a worker and reports whether it is to
-// run. p.mu must be held.
+// run. p.workMu must be held.
 func (p *Pool) claim(r runner) bool {
+	if _, ok := r.(taskFunc); ok { // the common case, spared a call
+		p.queued--
+		return true
+	}
 	run, dead := r.claim()
 	switch {
 	case run:
@@ -447,11 +623,20 @@ func (p *Pool) Resize(n int) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.size = clampSize(n)
-	for spawned := 0; p.workers < p.size && p.idle+spawned < p.queued && !p.closing; spawned++ {
+	if !p.closing {
+		p.grow()
+	}
+	p.wakeAll() // idle surplus workers notice and exit
+}
+
+// grow starts workers for the queued tasks that no idle worker will take,
+// as many as the size allows. p.mu must be held.
+func (p *Pool) grow() {
+	for spawned := 0; p.workers < p.size && p.idle+spawned < p.queued; spawned++ {
 		p.workers++
 		go p.work()
 	}
-	p.wakeAll() // idle surplus workers notice and exit
+	p.setHungry()
 }
 
 // Shutdown stops the pool gracefully, like http.Server.Shutdown: it stops
@@ -511,12 +696,16 @@ func (p *Pool) Close() error {
 	return nil
 }
 
-// beginClose stops the pool accepting tasks. p.mu must be held.
+// beginClose stops the pool accepting tasks. p.mu must be held. A task
+// accepted just before may have no worker yet: its submitter wakes or
+// starts one only after it has queued the task, and no longer does once the
+// pool is closing; so beginClose starts the workers the queue needs.
 func (p *Pool) beginClose() {
 	if p.closing {
 		return
 	}
 	p.closing = true
+	p.grow()
 	p.wakeAll()
 	if p.workers == 0 {
 		close(p.done)
@@ -529,8 +718,9 @@ func (p *Pool) stopNow(cause error) {
 	p.mu.Lock()
 	p.beginClose()
 	var dropped []runner
+	p.q.sync()
 	for _, q := range []*ring{&p.q, &p.slowQ} {
-		for q.len() > 0 {
+		for q.ready() {
 			if j := q.pop(); j.r != nil {
 				if run, dead := j.r.claim(); run || dead != nil {
 					dropped = append(dropped, j.r)
@@ -538,6 +728,7 @@ func (p *Pool) stopNow(cause error) {
 			}
 		}
 	}
+	p.forget()
 	p.marker = false
 	p.queued = 0
 	p.stats.canceled += uint64(len(dropped))
