@@ -10,12 +10,17 @@ import (
 // names maps the events that have listeners to their entries. Emit looks a
 // name up on every call, without a lock. Most emitters have a handful of
 // events, so the first fewNames names live in a small immutable table that
-// Emit scans by string comparison, with no hashing; further names go to a
-// sync.Map, whose reads are lock-free too. Writers hold the emitter's mu.
+// Emit scans, with no hashing; further names go to a sync.Map, whose reads
+// are lock-free too (Go's hash trie). Writers hold the emitter's mu.
 //
-// Adding or removing one of the few names copies the table (256 bytes);
+// Adding or removing one of the few names copies the table (320 bytes);
 // adding or removing any other name costs what sync.Map's Store and Delete
-// cost, never a copy of the other names.
+// cost, never a copy of the other names. The persistent hash trie that this
+// replaced took about a third less time per Emit among 1,000 names, but 3.7
+// µs and 5 KB to add and remove a name among them (sync.Map: 0.4 µs and 216
+// B, on the same machine). sync.Map's own nodes are not padded to cache lines as
+// the table is, so parallel Emits of an emitter with more than fewNames
+// names can meet the false sharing that lineSize describes.
 type names[T any] struct {
 	few   atomic.Pointer[table[T]] // nil when empty
 	many  sync.Map                 // string → *entry[T]: the names not in few
