@@ -46,9 +46,10 @@ func (e *Emitter[T]) Changes() *Emitter[Change] {
 	return c
 }
 
-// announce emits a change, if anyone asked for changes.
-func (e *Emitter[T]) announce(kind string, h *Listener) {
-	if c := e.changes.Load(); c != nil {
+// announce emits a change on c, the Changes emitter of h's emitter, unless
+// c is nil: until someone asks for changes.
+func announce(c *Emitter[Change], kind string, h *Listener) {
+	if c != nil {
 		c.Emit(kind, Change{Event: h.event, Listener: h})
 	}
 }

@@ -96,7 +96,7 @@ func (e *Emitter[T]) add(event string, fn func(T), once, prepend bool) *Listener
 	}
 	h := &Listener{event: event, once: once}
 	// Node emits 'newListener' before the listener is added.
-	e.announce(NewListener, h)
+	announce(e.changes.Load(), NewListener, h)
 	r := record[T]{fn: fn, h: h, once: once}
 	for {
 		en := e.names.get(event)
@@ -180,7 +180,7 @@ func (e *Emitter[T]) remove(h *Listener) bool {
 			removed = en.list.CompareAndSwap(old, old.without(i))
 		}
 		if removed {
-			e.announce(RemoveListener, h)
+			announce(e.changes.Load(), RemoveListener, h)
 			return true
 		}
 	}
