@@ -50,11 +50,12 @@ type Pool struct {
 	// be started: a submission that sees 0 needs no worker's lock. It is
 	// written with workMu held, read without it.
 	hungry atomic.Int32
-	// size and workers are guarded by workMu, like the fields below: they
-	// are read for every task but rarely written, so they are kept off the
-	// line that every task writes.
+	// size, workers and dead are guarded by workMu, like the fields below:
+	// they are read for every task but rarely written, so they are kept off
+	// the line that every task writes.
 	size    int
 	workers int
+	dead    []deadTask // found by take, for the worker to end
 
 	_ [hotPad]byte
 
@@ -78,8 +79,7 @@ type Pool struct {
 
 	// The rest of the workers' half.
 	stats       counters
-	dead        []deadTask // found by take, for the worker to end
-	cond        sync.Cond  // workers wait here for work
+	cond        sync.Cond // workers wait here for work
 	idle        int
 	slowRunning int
 	marker      bool   // the slow-queue marker is in q
@@ -172,7 +172,7 @@ func (l *poolLock) Unlock() {
 // its own (the allocator's size classes for it are multiples of 128 bytes),
 // so that the fields a worker writes for every task share one line:
 // TestHotFieldsShareALine checks it.
-const hotPad = 104
+const hotPad = 80
 
 // fold brings into queued and stats what the hot paths count on their
 // own: the tasks pushed to q since the last fold, and those completed.
@@ -268,9 +268,12 @@ func (p *Pool) submit(ctx context.Context, block bool, j job) error {
 	p.init()
 	// An ended context refuses every time. Checked first: when a bounded
 	// queue has room, reserve's select would otherwise choose at random
-	// between the room and the ended context.
-	if err := ctx.Err(); err != nil {
-		return err
+	// between the room and the ended context. (A taskFunc's context is
+	// Background or TODO, which never end.)
+	if _, ok := j.r.(taskFunc); !ok {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 	}
 	if p.slots != nil {
 		if err := p.reserve(ctx, block); err != nil {
