@@ -42,6 +42,10 @@ type Emitter[T any] struct {
 	// its last), RemoveAll, SetMaxListeners and Changes. Listeners are
 	// otherwise added and removed by compare-and-swap, without it.
 	mu sync.Mutex
+
+	// Every Emit reads names.few: an Emitter made by new fills whole cache
+	// lines, like the other objects Emit reads (see lineSize).
+	_ [16]byte
 }
 
 // An entry is one event name's registration state. A live entry (one in

@@ -8,6 +8,7 @@ import (
 // The objects that every Emit reads fill whole cache lines (see lineSize).
 func TestHotObjectsFillCacheLines(t *testing.T) {
 	for name, size := range map[string]uintptr{
+		"Emitter":     unsafe.Sizeof(Emitter[int]{}),
 		"names table": unsafe.Sizeof(table[int]{}),
 		"entry":       unsafe.Sizeof(entry[int]{}),
 		"block1":      unsafe.Sizeof(block1[int]{}),
