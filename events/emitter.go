@@ -230,13 +230,12 @@ func (e *Emitter[T]) RemoveAll(events ...string) {
 	}
 	if announcing(c) {
 		keys := e.keys()
-		if !own { // e is its own Changes emitter: RemoveListener goes last
-			keys = slices.DeleteFunc(keys, func(k key) bool { return k.name == RemoveListener })
-		}
 		if own {
 			if en := c.names.get(NewListener); en != nil {
 				keys = append(keys, key{NewListener, en.seq, true})
 			}
+		} else { // e is its own Changes emitter: RemoveListener goes last
+			keys = slices.DeleteFunc(keys, func(k key) bool { return k.name == RemoveListener })
 		}
 		sortKeys(keys)
 		for _, k := range keys {
