@@ -49,7 +49,7 @@
 //
 // Emit is built for speed: it takes no lock and writes no shared memory, so
 // emits on many goroutines scale with cores and cost no allocation.
-// Registration pays instead, with a new copy of the event's listener list,
+// Registration pays instead, with a new version of the event's listener list,
 // though it takes no lock either; the common pair of adding a listener and
 // removing it again allocates only its handle and one cache line.
 package events
