@@ -55,9 +55,10 @@ type Emitter[T any] struct {
 // Emit reads it.
 type entry[T any] struct {
 	list    atomic.Pointer[list[T]] // nil once dead
-	seq     uint64                  // registration order of the name
-	isError bool                    // the name is ErrorEvent
-	_       [lineSize - 24]byte
+	name    string
+	seq     uint64 // registration order of the name
+	isError bool   // the name is ErrorEvent
+	_       [lineSize - 40]byte
 }
 
 // lineSize is the cache-line size that the objects Emit reads are padded to.
@@ -136,9 +137,9 @@ func (e *Emitter[T]) addFirst(event string, r record[T]) bool {
 	if e.names.get(event) != nil { // live, since mu is held
 		return false
 	}
-	en := &entry[T]{seq: e.nextSeq(), isError: event == ErrorEvent}
+	en := &entry[T]{name: event, seq: e.nextSeq(), isError: event == ErrorEvent}
 	en.list.Store((*list[T])(nil).with(r, false))
-	e.names.put(event, en)
+	e.names.put(en)
 	return true
 }
 
@@ -179,7 +180,7 @@ func (e *Emitter[T]) remove(h *Listener) bool {
 		}
 		var removed bool
 		if old.len() == 1 {
-			removed = e.removeLast(h.event, en, old)
+			removed = e.removeLast(en, old)
 		} else {
 			removed = en.list.CompareAndSwap(old, old.without(i))
 		}
@@ -190,15 +191,15 @@ func (e *Emitter[T]) remove(h *Listener) bool {
 	}
 }
 
-// removeLast ends the entry en of event, unless its list is no longer old,
-// which has one listener, and reports whether it did.
-func (e *Emitter[T]) removeLast(event string, en *entry[T], old *list[T]) bool {
+// removeLast ends the entry en, unless its list is no longer old, which has
+// one listener, and reports whether it did.
+func (e *Emitter[T]) removeLast(en *entry[T], old *list[T]) bool {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if !en.list.CompareAndSwap(old, nil) {
 		return false
 	}
-	e.names.delete(event)
+	e.names.delete(en)
 	return true
 }
 
@@ -248,7 +249,7 @@ func (e *Emitter[T]) RemoveAll(events ...string) {
 		c.removeEvent(c, RemoveListener)
 	}
 	e.mu.Lock()
-	e.names.each(func(_ string, en *entry[T]) { en.list.Store(nil) })
+	e.names.each(func(en *entry[T]) { en.list.Store(nil) })
 	e.names.clear()
 	e.mu.Unlock()
 	if own {
@@ -283,7 +284,7 @@ func (e *Emitter[T]) removeQuietly(events ...string) {
 	for _, event := range events {
 		if en := e.names.get(event); en != nil {
 			en.list.Store(nil)
-			e.names.delete(event)
+			e.names.delete(en)
 		}
 	}
 }
@@ -317,8 +318,8 @@ func (e *Emitter[T]) keys() []key {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	var keys []key
-	e.names.each(func(name string, en *entry[T]) {
-		keys = append(keys, key{name, en.seq, false})
+	e.names.each(func(en *entry[T]) {
+		keys = append(keys, key{en.name, en.seq, false})
 	})
 	return keys
 }

@@ -9,7 +9,7 @@ import (
 func TestHotObjectsFillCacheLines(t *testing.T) {
 	for name, size := range map[string]uintptr{
 		"Emitter":     unsafe.Sizeof(Emitter[int]{}),
-		"names table": unsafe.Sizeof(table[int]{}),
+		"names slots": unsafe.Sizeof(slots[int]{}),
 		"entry":       unsafe.Sizeof(entry[int]{}),
 		"block1":      unsafe.Sizeof(block1[int]{}),
 		"block3":      unsafe.Sizeof(block3[int]{}),

@@ -1,7 +1,6 @@
 package events
 
 import (
-	"slices"
 	"sync"
 	"sync/atomic"
 	"unsafe"
@@ -9,37 +8,40 @@ import (
 
 // names maps the events that have listeners to their entries. Emit looks a
 // name up on every call, without a lock. Most emitters have a handful of
-// events, so the first fewNames names live in a small immutable table that
+// events, so the first fewNames names live in a small array of slots that
 // Emit scans, with no hashing; further names go to a sync.Map, whose reads
 // are lock-free too (Go's hash trie). Writers hold the emitter's mu.
 //
-// Adding or removing one of the few names copies the table (320 bytes);
-// adding or removing any other name costs what sync.Map's Store and Delete
-// cost, never a copy of the other names. The persistent hash trie that this
-// replaced took about a third less time per Emit among 1,000 names, but 3.7
-// µs and 5 KB to add and remove a name among them (sync.Map: 0.4 µs and 216
-// B, on the same machine). sync.Map's own nodes are not padded to cache lines as
-// the table is, so parallel Emits of an emitter with more than fewNames
-// names can meet the false sharing that lineSize describes.
+// A name takes or frees a slot with two atomic stores, allocating nothing:
+// an event whose only listener comes and goes (Once, OnceChan) costs no copy
+// of the other names. The persistent hash trie that this replaced took about
+// a third less time per Emit among 1,000 names, but 3.7 µs and 5 KB to add
+// and remove a name among them (sync.Map: 0.4 µs and 216 B, on the same
+// machine). sync.Map's own nodes are not padded to cache lines as the slots
+// are, so parallel Emits of an emitter with more than fewNames names can meet
+// the false sharing that lineSize describes.
 type names[T any] struct {
-	few   atomic.Pointer[table[T]] // nil when empty
+	few   atomic.Pointer[slots[T]] // nil until the first name
 	many  sync.Map                 // string → *entry[T]: the names not in few
 	nmany int                      // the number of names in many
 }
 
-// fewNames is how many names the table holds.
+// fewNames is how many names the slots hold.
 const fewNames = 8
 
-// A table is an immutable array of names and their entries, replaced as a
-// whole by writers. It fills whole cache lines (see lineSize), because every
-// Emit reads it.
-type table[T any] struct {
-	n    int  // names in use: key[:n], tag[:n] and en[:n]
-	more bool // some names are in many
-	key  [fewNames]string
-	tag  [fewNames]uint64 // tagOf(key[i])
-	en   [fewNames]*entry[T]
-	_    [5*lineSize - 272]byte
+// slots holds up to fewNames entries, in any order, with free slots among
+// them. A reader may see a slot as it changes, its tag from one entry and its
+// entry another, or none: it trusts a slot only once the entry's own name
+// matches. It fills whole cache lines (see lineSize), because every Emit reads
+// it.
+type slots[T any] struct {
+	n    atomic.Int32 // the slots in use are among s[:n]
+	more atomic.Bool  // some names are in many
+	s    [fewNames]struct {
+		tag atomic.Uint64            // tagOf(en's name); 0 when free
+		en  atomic.Pointer[entry[T]] // nil when free
+	}
+	_ [3*lineSize - 136]byte
 }
 
 // tagOf packs the length of name and three of its bytes into one word, so
@@ -53,22 +55,30 @@ func tagOf(name string) uint64 {
 
 // get returns the entry of name, or nil.
 func (ns *names[T]) get(name string) *entry[T] {
-	t := ns.few.Load()
-	if t == nil {
+	f := ns.few.Load()
+	if f == nil {
 		return nil
 	}
 	tag := tagOf(name)
-	for i, g := range t.tag[:t.n] {
-		// The same string, as when Emit and On name the event with the
-		// same constant, needs no comparison of bytes.
-		if k := t.key[i]; g == tag && (unsafe.StringData(k) == unsafe.StringData(name) || k == name) {
-			return t.en[i]
+	for i := range f.n.Load() {
+		s := &f.s[i]
+		if s.tag.Load() != tag {
+			continue
+		}
+		if en := s.en.Load(); en != nil && sameName(en.name, name) {
+			return en
 		}
 	}
-	if t.more {
+	if f.more.Load() {
 		return ns.getMany(name)
 	}
 	return nil
+}
+
+// sameName reports whether a == b. The same string, as when Emit and On name
+// the event with the same constant, needs no comparison of bytes.
+func sameName(a, b string) bool {
+	return len(a) == len(b) && (unsafe.StringData(a) == unsafe.StringData(b) || a == b)
 }
 
 // getMany returns the entry of name from many, or nil.
@@ -79,74 +89,78 @@ func (ns *names[T]) getMany(name string) *entry[T] {
 	return nil
 }
 
-// put adds name, which has no entry, with its entry en. mu must be held.
-func (ns *names[T]) put(name string, en *entry[T]) {
-	old := ns.few.Load()
-	if old != nil && old.n == fewNames {
-		ns.many.Store(name, en)
-		ns.nmany++
-		if old.more {
-			return // the table stays as it is
+// put adds en, whose name has no entry. mu must be held.
+func (ns *names[T]) put(en *entry[T]) {
+	f := ns.few.Load()
+	if f == nil {
+		f = new(slots[T])
+		ns.few.Store(f)
+	}
+	for i := range f.s {
+		if s := &f.s[i]; s.en.Load() == nil {
+			s.en.Store(en)
+			s.tag.Store(tagOf(en.name))
+			if int32(i) >= f.n.Load() {
+				f.n.Store(int32(i) + 1)
+			}
+			return
 		}
 	}
-	t := new(table[T])
-	if old != nil {
-		*t = *old
-	}
-	if t.n < fewNames {
-		t.key[t.n], t.tag[t.n], t.en[t.n] = name, tagOf(name), en
-		t.n++
-	} else {
-		t.more = true
-	}
-	ns.few.Store(t)
+	ns.many.Store(en.name, en)
+	ns.nmany++
+	f.more.Store(true)
 }
 
-// delete removes name, which has an entry. mu must be held.
-func (ns *names[T]) delete(name string) {
-	old := ns.few.Load() // not nil: name has an entry
-	i := slices.Index(old.key[:old.n], name)
-	if i < 0 {
-		ns.many.Delete(name)
-		if ns.nmany--; ns.nmany > 0 {
-			return // the table stays as it is
+// delete removes en, which is in names. mu must be held.
+func (ns *names[T]) delete(en *entry[T]) {
+	f := ns.few.Load()
+	for i := range f.n.Load() {
+		if s := &f.s[i]; s.en.Load() == en {
+			s.tag.Store(0)
+			s.en.Store(nil)
+			n := f.n.Load()
+			for n > 0 && f.s[n-1].en.Load() == nil {
+				n--
+			}
+			f.n.Store(n)
+			return
 		}
 	}
-	t := new(table[T])
-	*t = *old
-	if i >= 0 {
-		t.n--
-		t.key[i], t.tag[i], t.en[i] = t.key[t.n], t.tag[t.n], t.en[t.n]
-		t.key[t.n], t.tag[t.n], t.en[t.n] = "", 0, nil
-	} else {
-		t.more = false
+	ns.many.Delete(en.name)
+	if ns.nmany--; ns.nmany == 0 {
+		f.more.Store(false)
 	}
-	if t.n == 0 && !t.more {
-		t = nil
-	}
-	ns.few.Store(t)
 }
 
-// each calls fn for every name, in no particular order. mu must be held.
-func (ns *names[T]) each(fn func(name string, en *entry[T])) {
-	t := ns.few.Load()
-	if t == nil {
+// each calls fn for every entry, in no particular order. mu must be held.
+func (ns *names[T]) each(fn func(en *entry[T])) {
+	f := ns.few.Load()
+	if f == nil {
 		return
 	}
-	for i := range t.n {
-		fn(t.key[i], t.en[i])
+	for i := range f.n.Load() {
+		if en := f.s[i].en.Load(); en != nil {
+			fn(en)
+		}
 	}
-	if t.more {
-		ns.many.Range(func(k, v any) bool {
-			fn(k.(string), v.(*entry[T]))
+	if f.more.Load() {
+		ns.many.Range(func(_, v any) bool {
+			fn(v.(*entry[T]))
 			return true
 		})
 	}
 }
 
-// clear removes every name. mu must be held.
+// clear removes every entry. mu must be held.
 func (ns *names[T]) clear() {
-	ns.few.Store(nil)
+	if f := ns.few.Load(); f != nil {
+		for i := range f.n.Load() {
+			f.s[i].tag.Store(0)
+			f.s[i].en.Store(nil)
+		}
+		f.n.Store(0)
+		f.more.Store(false)
+	}
 	ns.many.Clear()
 	ns.nmany = 0
 }

@@ -3,14 +3,15 @@ package events
 import (
 	"fmt"
 	"maps"
+	"sync"
 	"testing"
 
 	"pgregory.net/rapid"
 )
 
 // TestNamesMatchesMap checks names against a map, over a pool of names larger
-// than the table, so that names move between the table and the sync.Map
-// behind it as they come and go.
+// than the slots (in which some share a tag), so that names go to the slots
+// and to the sync.Map behind them as they come and go.
 func TestNamesMatchesMap(t *testing.T) {
 	pool := make([]string, 3*fewNames)
 	for i := range pool {
@@ -21,7 +22,7 @@ func TestNamesMatchesMap(t *testing.T) {
 		model := map[string]*entry[int]{}
 		t.Repeat(map[string]func(*rapid.T){
 			"put": func(t *rapid.T) {
-				// Several names at a time, so that the table fills up.
+				// Several names at a time, so that the slots fill up.
 				for range rapid.IntRange(1, fewNames).Draw(t, "names") {
 					var absent []string
 					for _, k := range pool {
@@ -33,11 +34,9 @@ func TestNamesMatchesMap(t *testing.T) {
 						return
 					}
 					k := rapid.SampledFrom(absent).Draw(t, "k")
-					old, oldT := ns.few.Load(), tableCopy(ns.few.Load())
-					en := new(entry[int])
-					ns.put(k, en)
+					en := &entry[int]{name: k}
+					ns.put(en)
 					model[k] = en
-					unchanged(t, old, oldT)
 				}
 			},
 			"delete": func(t *rapid.T) {
@@ -51,10 +50,8 @@ func TestNamesMatchesMap(t *testing.T) {
 					t.Skip("no name to delete")
 				}
 				k := rapid.SampledFrom(present).Draw(t, "k")
-				old, oldT := ns.few.Load(), tableCopy(ns.few.Load())
-				ns.delete(k)
+				ns.delete(model[k])
 				delete(model, k)
-				unchanged(t, old, oldT)
 			},
 			"clear": func(t *rapid.T) {
 				ns.clear()
@@ -67,55 +64,55 @@ func TestNamesMatchesMap(t *testing.T) {
 					}
 				}
 				all := map[string]*entry[int]{}
-				ns.each(func(k string, en *entry[int]) {
-					if _, dup := all[k]; dup {
-						t.Fatalf("each() gave %q twice", k)
+				ns.each(func(en *entry[int]) {
+					if _, dup := all[en.name]; dup {
+						t.Fatalf("each() gave %q twice", en.name)
 					}
-					all[k] = en
+					all[en.name] = en
 				})
 				if !maps.Equal(all, model) {
 					t.Fatalf("each() = %v, model %v", all, model)
 				}
-				few := ns.few.Load()
-				switch {
-				case len(model) == 0 && few != nil:
-					t.Fatal("the table of no names is not nil")
-				case few == nil:
-					return
-				case few.more != (ns.nmany > 0):
-					t.Fatalf("more = %v with %d names in the map", few.more, ns.nmany)
-				case few.n+ns.nmany != len(model):
-					t.Fatalf("%d names in the table and %d in the map, want %d in all", few.n, ns.nmany, len(model))
-				case ns.nmany > 0 && few.n < fewNames && len(model) <= few.n:
-					t.Fatal("names in the map while the table holds them all")
-				}
-				for i := range fewNames {
-					switch {
-					case i < few.n && few.tag[i] != tagOf(few.key[i]):
-						t.Fatalf("slot %d: tag %x for %q, want %x", i, few.tag[i], few.key[i], tagOf(few.key[i]))
-					case i >= few.n && (few.key[i] != "" || few.tag[i] != 0 || few.en[i] != nil):
-						t.Fatalf("unused slot %d holds %q, %x, %p", i, few.key[i], few.tag[i], few.en[i])
-					}
-				}
+				checkSlots(t, &ns, len(model))
 			},
 		})
 	})
 }
 
-// tableCopy returns a copy of t, or nil.
-func tableCopy[T any](t *table[T]) *table[T] {
-	if t == nil {
-		return nil
+// checkSlots fails t unless the slots of ns are consistent and, with the map,
+// hold size names.
+func checkSlots(t *rapid.T, ns *names[int], size int) {
+	f := ns.few.Load()
+	if f == nil {
+		if size != 0 {
+			t.Fatalf("no slots for %d names", size)
+		}
+		return
 	}
-	c := *t
-	return &c
-}
-
-// unchanged fails t unless the table old, which Emits may hold, still equals
-// its copy: writers must replace tables, never modify them.
-func unchanged(t *rapid.T, old, copied *table[int]) {
-	if old != nil && *old != *copied {
-		t.Fatalf("a published table changed: %+v, was %+v", *old, *copied)
+	n, used := int(f.n.Load()), 0
+	for i := range f.s {
+		s := &f.s[i]
+		en, tag := s.en.Load(), s.tag.Load()
+		switch {
+		case en == nil && tag != 0:
+			t.Fatalf("free slot %d has tag %x", i, tag)
+		case en != nil && tag != tagOf(en.name):
+			t.Fatalf("slot %d: tag %x for %q, want %x", i, tag, en.name, tagOf(en.name))
+		case en != nil && i >= n:
+			t.Fatalf("slot %d is in use, beyond n = %d", i, n)
+		case en != nil:
+			used++
+		}
+	}
+	switch {
+	case n > 0 && f.s[n-1].en.Load() == nil:
+		t.Fatalf("n = %d, but slot %d is free", n, n-1)
+	case f.more.Load() != (ns.nmany > 0):
+		t.Fatalf("more = %v with %d names in the map", f.more.Load(), ns.nmany)
+	case used+ns.nmany != size:
+		t.Fatalf("%d names in the slots and %d in the map, want %d in all", used, ns.nmany, size)
+	case ns.nmany > 0 && used < fewNames && size <= used:
+		t.Fatal("names in the map while the slots hold them all")
 	}
 }
 
@@ -131,8 +128,8 @@ func TestNamesSameTag(t *testing.T) {
 	var ns names[int]
 	ens := map[string]*entry[int]{}
 	for _, k := range same {
-		ens[k] = new(entry[int])
-		ns.put(k, ens[k])
+		ens[k] = &entry[int]{name: k}
+		ns.put(ens[k])
 	}
 	for _, k := range same {
 		if got := ns.get(k); got != ens[k] {
@@ -142,4 +139,60 @@ func TestNamesSameTag(t *testing.T) {
 	if got := ns.get("adxa"); got != nil {
 		t.Errorf("get(%q) = %p, want nil", "adxa", got)
 	}
+}
+
+// Readers look names up while a writer gives the slots to other names and
+// takes them back: a reader finds a name that stays, never finds one that
+// is not there, and never takes one name's entry for another's.
+func TestNamesReadersDuringWrites(t *testing.T) {
+	var ns names[int]
+	var mu sync.Mutex // the emitter's mu
+	stays := &entry[int]{name: "stays"}
+	ns.put(stays)
+	pool := make([]*entry[int], 3*fewNames)
+	for i := range pool {
+		pool[i] = &entry[int]{name: "k" + string(rune('A'+i)) + "mk"} // one tag
+	}
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		defer close(done)
+		in := map[*entry[int]]bool{}
+		for i := range 20_000 {
+			en := pool[(i*7)%len(pool)]
+			mu.Lock()
+			if in[en] {
+				ns.delete(en)
+			} else {
+				ns.put(en)
+			}
+			mu.Unlock()
+			in[en] = !in[en]
+		}
+	})
+	for range 2 {
+		wg.Go(func() {
+			for i := 0; ; i++ {
+				select {
+				case <-done:
+					return
+				default:
+				}
+				if got := ns.get("stays"); got != stays {
+					t.Errorf("get(stays) = %p, want %p", got, stays)
+					return
+				}
+				en := pool[i%len(pool)]
+				if got := ns.get(en.name); got != nil && got != en {
+					t.Errorf("get(%q) = the entry of %q", en.name, got.name)
+					return
+				}
+				if got := ns.get("absent"); got != nil {
+					t.Errorf("get(absent) = the entry of %q", got.name)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
 }
