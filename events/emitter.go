@@ -16,7 +16,7 @@ import (
 // Emit takes no lock and, but for removing a once listener it calls, writes
 // no shared memory: each event's listeners are an immutable list that
 // registration replaces (copy-on-write) by compare-and-swap, and event names
-// live in a table that Emit reads without a lock (see names). Registering or
+// live in slots that Emit reads without a lock (see names). Registering or
 // removing a listener therefore costs O(n) in that event's listener count
 // (but adding to a flat list, and removing the listener just added, copy
 // nothing: see list), while Emit costs a scan of a few names, or one hash

@@ -344,7 +344,7 @@ func TestZeroEmitter(t *testing.T) {
 	}
 }
 
-// Many names exercise the table of names and the map behind it through the
+// Many names exercise the slots of names and the map behind them through the
 // public API.
 func TestManyEventNames(t *testing.T) {
 	var e events.Emitter[int]
