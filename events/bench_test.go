@@ -48,7 +48,7 @@ func BenchmarkEmitParallel(b *testing.B) {
 }
 
 // BenchmarkEmitFewNames emits the last of as many names as the slots of
-// names holds: the longest scan.
+// names hold: the longest scan.
 func BenchmarkEmitFewNames(b *testing.B) {
 	var e events.Emitter[int]
 	for i := range 8 {
