@@ -80,6 +80,8 @@ type groupTask struct {
 	fn func(context.Context) error
 }
 
+func (t *groupTask) canceled() bool { return false } // no Cancel: its ctx ends it
+
 func (t *groupTask) claim() (bool, error) {
 	if err := t.g.ctx.Err(); err != nil {
 		return false, err

@@ -69,6 +69,28 @@ func TestPoolMatchesModel(t *testing.T) {
 	}
 }
 
+// TestPoolMatchesModelCancelledSlowTail is a case rapid found: slow tasks
+// cancelled behind the one that starts must not bring the marker back, as
+// libuv's uv_cancel takes them off the slow queue: a fast task queued next
+// runs before a slow task queued after it.
+func TestPoolMatchesModelCancelledSlowTail(t *testing.T) {
+	slow := step{Kind: "submit", How: "ok", Slow: true}
+	steps := []step{
+		slow, slow, slow, slow,
+		{Kind: "cancel", N: 1, How: "ok", Slow: true},
+		{Kind: "cancel", N: 3, How: "ok", Slow: true},
+		{Kind: "cancelctx", N: 0, How: "ok", Slow: true},
+		{Kind: "submit", How: "ok"},
+		slow,
+		{Kind: "finish", N: 0, How: "ok", Slow: true},
+	}
+	synctest.Test(t, func(t *testing.T) {
+		if failure := runMachine(t, 1, steps); failure != "" {
+			t.Fatal(failure)
+		}
+	})
+}
+
 // machine is the real pool with its instrumentation and the model.
 type machine struct {
 	p      *workerpool.Pool

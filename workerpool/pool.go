@@ -559,7 +559,7 @@ func (p *Pool) take() (job, bool) {
 				continue
 			}
 			p.slowRunning++
-			if p.slowQ.ready() {
+			if p.slowWaiting() {
 				p.marker = true
 				p.pushMarker()
 			}
@@ -567,6 +567,23 @@ func (p *Pool) take() (job, bool) {
 		}
 	}
 	return job{}, false
+}
+
+// slowWaiting drops the tasks Cancel ended from the front of the slow
+// queue and reports whether a task is left in it: as libuv's uv_cancel
+// takes a task off its queue, a slow queue holding only cancelled tasks is
+// empty and gets no marker back (the marker would otherwise hold a place
+// ahead of fast tasks queued before the next slow one). A task whose
+// context ended stays: it is passed over when reached, as the model says.
+// p.workMu must be held.
+func (p *Pool) slowWaiting() bool {
+	for p.slowQ.ready() {
+		if r := p.slowQ.peek(); r == nil || !r.canceled() {
+			return true
+		}
+		p.slowQ.pop()
+	}
+	return false
 }
 
 // forget drops the queues' hold on the tasks taken from them, for a worker
@@ -765,6 +782,7 @@ func (p *Pool) taskContext(ctx context.Context) (context.Context, context.Cancel
 type taskFunc func(context.Context)
 
 func (f taskFunc) claim() (bool, error) { return true, nil }
+func (f taskFunc) canceled() bool       { return false }
 func (f taskFunc) drop(err error)       {}
 
 func (f taskFunc) exec(p *Pool) outcome {
@@ -783,6 +801,8 @@ type ctxFunc struct {
 	fn  func(context.Context)
 	ctx context.Context
 }
+
+func (f *ctxFunc) canceled() bool { return false }
 
 func (f *ctxFunc) claim() (bool, error) {
 	if err := f.ctx.Err(); err != nil {

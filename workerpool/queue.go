@@ -21,6 +21,10 @@ type runner interface {
 	// context ended while it was queued, and the worker ends it with drop;
 	// else it was cancelled meanwhile (Cancel ended it) and is skipped.
 	claim() (run bool, dead error)
+	// canceled reports, without claiming, whether Cancel ended the task
+	// while it was queued (libuv's uv_cancel takes such a task off its
+	// queue). The pool's lock is held.
+	canceled() bool
 	// exec runs the claimed task on a worker and reports how it ended.
 	exec(p *Pool) outcome
 	// drop ends a claimed task that will never run with err: a task whose

@@ -12,6 +12,7 @@ import (
 type fakeRunner int
 
 func (fakeRunner) claim() (bool, error) { return true, nil }
+func (fakeRunner) canceled() bool       { return false }
 func (fakeRunner) exec(*Pool) outcome   { return succeeded }
 func (fakeRunner) drop(error)           {}
 

@@ -91,6 +91,8 @@ func (t *Task[T]) claim() (bool, error) {
 	return true, nil
 }
 
+func (t *Task[T]) canceled() bool { return t.state.Load() == ended }
+
 func (t *Task[T]) drop(err error) {
 	var zero T
 	t.finish(zero, err)
