@@ -243,6 +243,9 @@ func (p *Primary) Scale(n int) error {
 // that failed, joined.
 func (p *Primary) Broadcast(ctx context.Context, v any) error {
 	mustContext(ctx)
+	if err := ctx.Err(); err != nil {
+		return err // as Restart: the same answer with or without workers
+	}
 	ws := p.Live()
 	if p.running() == nil {
 		return ErrNotRunning
@@ -269,10 +272,12 @@ func (p *Primary) Shutdown(ctx context.Context) error {
 		return ErrNotRunning
 	}
 	p.do(func(r *run) { r.stop(nil, false) })
-	select {
-	case <-r.done:
-		return nil
-	case <-ctx.Done():
+	if ctx.Err() == nil { // an ended ctx: ctx.Err(), not whichever is ready first
+		select {
+		case <-r.done:
+			return nil
+		case <-ctx.Done():
+		}
 	}
 	p.do(func(r *run) { r.stop(nil, true) })
 	<-r.done

@@ -122,9 +122,29 @@ func (p *Process) read() {
 			}
 			p.stop(ErrClosed, drain)
 		case kindMessage:
-			p.ev.Emit(Message, json.RawMessage(payload))
+			p.emit(payload)
 		}
 	}
+}
+
+// emit runs the message listeners. A panic in one goes on up (and
+// crashes the worker); a runtime.Goexit would end only the reading
+// goroutine and leave the worker deaf to its primary, so it crashes the
+// worker too.
+func (p *Process) emit(payload []byte) {
+	normal := false
+	defer func() {
+		if normal {
+			return
+		}
+		if v := recover(); v != nil {
+			panic(v) // re-raised with the listener's frames still on the stack
+		}
+		fmt.Fprintln(os.Stderr, "cluster: a Process message listener called runtime.Goexit")
+		os.Exit(2)
+	}()
+	p.ev.Emit(Message, json.RawMessage(payload))
+	normal = true
 }
 
 func (p *Process) stop(cause error, drain time.Duration) {

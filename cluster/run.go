@@ -270,10 +270,15 @@ func (r *run) loop(ctx context.Context) error {
 }
 
 // teardown kills every worker and waits for the goroutines, after a
-// panic or Goexit left loop; it runs the posted functions quietly.
+// panic or Goexit left loop; it runs the posted functions quietly. It ends
+// the rolling restarts first, so that no exit it reaps starts a worker
+// and their Restart callers hear of it.
 func (r *run) teardown() {
 	r.quiet = true
 	r.stopping = true
+	r.endRoll(ErrClosed, r.roll)
+	r.endRoll(ErrClosed, r.nextRoll)
+	r.roll, r.nextRoll = nil, nil
 	for _, w := range r.live {
 		r.kill(w, nil)
 	}
@@ -334,7 +339,7 @@ func (r *run) emit(name string, ev Event) {
 	}
 }
 
-// setLive publishes the live workers for Primary.Workers.
+// setLive publishes the live workers for Primary.Live.
 func (r *run) setLive(ws []*Worker) {
 	r.p.mu.Lock()
 	r.live = ws

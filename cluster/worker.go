@@ -10,7 +10,7 @@ import (
 
 // A Worker is the primary's handle on one worker process: Node's
 // cluster.Worker (worker.id, worker.process.pid, worker.send). Handles are
-// given in events and by Primary.Workers; a handle stays valid after its
+// given in events and by Primary.Live; a handle stays valid after its
 // process exits (Send then returns ErrWorkerGone). Its methods are safe for
 // concurrent use.
 type Worker struct {
