@@ -9,8 +9,10 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"runtime"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -24,6 +26,68 @@ func init() {
 	drillRoles["review-goexit"] = func() { workerOnMessage(func() { runtime.Goexit() }) }
 	drillRoles["review-panic"] = func() { workerOnMessage(func() { panic("boom") }) }
 	drillRoles["review-bigframe"] = workerBigFrame
+	drillRoles["review-handler"] = workerHandlerExits
+}
+
+// workerHandlerExits serves GET /panic, /goexit and / with
+// cluster.ListenAndServe.
+func workerHandlerExits() {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /panic", func(http.ResponseWriter, *http.Request) { panic("handler boom") })
+	mux.HandleFunc("GET /goexit", func(http.ResponseWriter, *http.Request) { runtime.Goexit() })
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") })
+	if err := cluster.ListenAndServe(context.Background(), "unused", mux); err != nil {
+		os.Exit(1)
+	}
+}
+
+// A handler that panics or calls runtime.Goexit fails only its own
+// request (net/http aborts the connection and logs the panic to the
+// worker's stderr); the worker goes on serving and still stops
+// gracefully, not by SIGKILL (REVIEW.md items 2, 3, 8).
+func TestReviewHandlerExits(t *testing.T) {
+	p := newPrimary(t, "review-handler", 1)
+	var stderr strings.Builder
+	p.Stderr = &lockedWriter{w: &stderr}
+	rec := record(p)
+	done := start(t, p)
+	rec.next(t, cluster.Listening, 30*time.Second)
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	client := &http.Client{Transport: &http.Transport{}}
+	defer client.CloseIdleConnections()
+	for _, path := range []string{"/panic", "/goexit"} {
+		if body, err := get(ctx, client, baseURL(p)+path); err == nil {
+			t.Errorf("GET %s = %q, nil error; want the connection aborted", path, body)
+		}
+		if body, err := get(ctx, client, baseURL(p)+"/"); err != nil || body != "ok" {
+			t.Fatalf("GET / after %s = %q, %v", path, body, err)
+		}
+	}
+	if err := p.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if ev := rec.next(t, cluster.Exit, time.Second); ev.Code != 0 || ev.Signal != nil {
+		t.Errorf("the worker exited with code %d signal %v, want a graceful 0", ev.Code, ev.Signal)
+	}
+	if err := wait(t, done, 10*time.Second); err != nil {
+		t.Fatalf("Run() = %v", err)
+	}
+	if !strings.Contains(stderr.String(), "handler boom") {
+		t.Errorf("the handler's panic was not logged; worker stderr: %q", stderr.String())
+	}
+}
+
+// lockedWriter serializes writes to w.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(b []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(b)
 }
 
 // workerOnMessage runs f in its message listener.
@@ -232,5 +296,26 @@ func TestReviewOversizedFrame(t *testing.T) {
 	}
 	if err := wait(t, done, 10*time.Second); err != nil {
 		t.Fatalf("Run() = %v, want nil", err)
+	}
+}
+
+// The misuse TestMisuse does not cover fails at the call with the
+// package's prefix, and a Run that panicked on its arguments does not use
+// the Primary up (REVIEW.md item 5).
+func TestReviewMisuse(t *testing.T) {
+	var nilCtx context.Context
+	mustPanic(t, "Shutdown(nil)", func() { new(cluster.Primary).Shutdown(nilCtx) })
+	mustPanic(t, "Worker.Send(nil)", func() { new(cluster.Worker).Send(nilCtx, 1) })
+	mustPanic(t, "ListenAndServe(nil ctx)", func() { cluster.ListenAndServe(nilCtx, "127.0.0.1:0", http.NotFoundHandler()) })
+	mustPanic(t, "negative ReadyTimeout", func() { (&cluster.Primary{ReadyTimeout: -1}).Run(t.Context()) })
+	mustPanic(t, "negative RestartWindow", func() { (&cluster.Primary{RestartWindow: -1}).Run(t.Context()) })
+
+	p := &cluster.Primary{Workers: -1}
+	mustPanic(t, "Run with Workers -1", func() { p.Run(t.Context()) })
+	p.Workers = 1
+	ended, cancel := context.WithCancel(t.Context())
+	cancel()
+	if err := p.Run(ended); !errors.Is(err, context.Canceled) {
+		t.Errorf("Run after a Run that panicked = %v, want context.Canceled (not ErrRunning)", err)
 	}
 }
