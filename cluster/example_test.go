@@ -67,7 +67,11 @@ func ExamplePrimary_Events() {
 	}
 	ev.On(cluster.Message, func(e cluster.Event) {
 		fmt.Printf("message %d %s\n", e.Worker.ID(), e.Message)
-		go p.Shutdown(context.Background()) // not on Run's goroutine: Shutdown waits for it
+		go func() { // not on Run's goroutine: Shutdown waits for it
+			if err := p.Shutdown(context.Background()); err != nil {
+				log.Print(err)
+			}
+		}()
 	})
 	ev.On(cluster.Exit, func(e cluster.Event) { fmt.Println("exit", e.Worker.ID(), "code", e.Code) })
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)

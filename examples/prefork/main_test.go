@@ -5,10 +5,12 @@ package main
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"os"
 	"os/exec"
 	"regexp"
@@ -85,21 +87,56 @@ func expect(t *testing.T, lines <-chan string, re string) []string {
 	}
 }
 
-func get(t *testing.T, url string) string {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+// fetch GETs url and returns the body of a 200 answer; wrote, if not nil,
+// is closed once the request has been written to the connection.
+func fetch(ctx context.Context, url string, wrote chan<- struct{}) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	req, _ := http.NewRequestWithContext(ctx, "GET", url, nil)
+	if wrote != nil {
+		ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
+			WroteRequest: func(httptrace.WroteRequestInfo) { close(wrote) },
+		})
+	}
+	req, err := http.NewRequestWithContext(ctx, "GET", url, nil)
+	if err != nil {
+		return "", err
+	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		t.Fatalf("GET %s: %v", url, err)
+		return "", err
 	}
 	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != 200 {
-		t.Fatalf("GET %s = %d %q", url, resp.StatusCode, b)
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return "", fmt.Errorf("GET %s: reading the body: %w", url, err)
 	}
-	return string(b)
+	if resp.StatusCode != 200 {
+		return "", fmt.Errorf("GET %s = %d %q", url, resp.StatusCode, b)
+	}
+	return string(b), nil
+}
+
+func get(t *testing.T, url string) string {
+	t.Helper()
+	body, err := fetch(t.Context(), url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return body
+}
+
+// wait waits for cmd to exit, at most a minute.
+func wait(t *testing.T, cmd *exec.Cmd) error {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(60 * time.Second):
+		t.Fatal("the program did not exit within 60s")
+		return nil
+	}
 }
 
 // The contract: -port and -workers; GET / names the worker and pid;
@@ -131,15 +168,28 @@ func TestPrefork(t *testing.T) {
 		expect(t, lines, `^worker \d+ \(pid \d+\) exited: code 0$`)
 	}
 
-	slow := make(chan string, 1)
-	go func() { slow <- get(t, base+"/slow?ms=700") }()
-	time.Sleep(200 * time.Millisecond)
+	// A request in flight at SIGTERM (written to its connection, which
+	// the worker then serves: Shutdown waits for it) still gets its answer.
+	type result struct {
+		body string
+		err  error
+	}
+	slow, wrote := make(chan result, 1), make(chan struct{})
+	go func() {
+		body, err := fetch(t.Context(), base+"/slow?ms=700", wrote)
+		slow <- result{body, err}
+	}()
+	select {
+	case <-wrote:
+	case r := <-slow:
+		t.Fatalf("the slow request ended before SIGTERM: %q, %v", r.body, r.err)
+	}
 	cmd.Process.Signal(syscall.SIGTERM)
-	if body := <-slow; !strings.HasPrefix(body, "slept 700 ms") {
-		t.Errorf("the request in flight at SIGTERM: %q", body)
+	if r := <-slow; r.err != nil || !strings.HasPrefix(r.body, "slept 700 ms") {
+		t.Errorf("the request in flight at SIGTERM: %q, %v", r.body, r.err)
 	}
 	expect(t, lines, `^primary: all workers stopped$`)
-	if err := cmd.Wait(); err != nil {
+	if err := wait(t, cmd); err != nil {
 		t.Fatalf("the program exited with %v after SIGTERM, want 0", err)
 	}
 }
@@ -148,15 +198,9 @@ func TestPrefork(t *testing.T) {
 func TestCrash(t *testing.T) {
 	cmd, lines := program(t, "-port", freePort(t), "-workers", "2", "-crash")
 	expect(t, lines, `crash-looping; giving up`)
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	select {
-	case err := <-done:
-		if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 {
-			t.Fatalf("exit: %v, want status 1", err)
-		}
-	case <-time.After(60 * time.Second):
-		t.Fatal("the program did not exit after giving up")
+	var ee *exec.ExitError
+	if err := wait(t, cmd); !errors.As(err, &ee) || ee.ExitCode() != 1 {
+		t.Fatalf("exit: %v, want status 1", err)
 	}
 	_ = os.Getpid
 }
