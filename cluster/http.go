@@ -36,8 +36,10 @@ func ListenAndServe(ctx context.Context, addr string, handler http.Handler) erro
 // workers take them), answers with "Connection: close" for the drain
 // period when the worker is being replaced, then calls srv.Shutdown
 // bounded by the primary's KillTimeout, and srv.Close after that. It
-// returns nil after a graceful stop, or the error of a listener that
-// failed. It calls Process.Ready once it is serving.
+// returns nil when the primary stopped the worker, ctx.Err() when ctx
+// ended (before the call or while serving, as Primary.Run does), or the
+// error of a listener that failed. It calls Process.Ready once it is
+// serving.
 //
 // Serve replaces srv.Handler (nil meaning http.DefaultServeMux) with a
 // wrapper that adds "Connection: close" while draining and on connections
@@ -111,6 +113,9 @@ func Serve(ctx context.Context, srv *http.Server) error {
 	}
 	if serveErr != nil && !errors.Is(serveErr, net.ErrClosed) && !errors.Is(serveErr, http.ErrServerClosed) {
 		return serveErr
+	}
+	if p.ctx.Err() == nil { // not the primary's stop: ctx ended
+		return ctx.Err()
 	}
 	return nil
 }
