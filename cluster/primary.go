@@ -67,9 +67,9 @@ type Primary struct {
 	// but a worker that exits drops the connections queued on its socket:
 	// prefer the default unless accept imbalance hurts. A port 0 is
 	// resolved once by the primary, as without ReusePort. The primary
-	// holds no socket on the port, so while no worker is bound (all of
-	// them replaced at once, or in crash-loop backoff) another program
-	// could bind it, and the workers' binds would then fail.
+	// holds each port with a socket bound but not listening (it takes no
+	// connection), so that while no worker is bound (all of them replaced
+	// at once, or in crash-loop backoff) no other program can take it.
 	ReusePort bool
 
 	// Path and Args are the worker's program and arguments; empty means

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"os"
@@ -17,12 +18,13 @@ import (
 // A run is the state of one Run, owned by Run's goroutine: everything
 // else reaches it through inbox, whose functions run there.
 type run struct {
-	p     *Primary
-	cfg   config
-	log   *slog.Logger
-	lns   []net.Listener
-	inbox chan func()
-	done  chan struct{} // closed when Run returns
+	p      *Primary
+	cfg    config
+	log    *slog.Logger
+	lns    []net.Listener
+	guards []io.Closer // ReusePort: sockets holding the ports, not listening
+	inbox  chan func()
+	done   chan struct{} // closed when Run returns
 
 	sp      *spawner
 	slots   []*slot
@@ -158,9 +160,7 @@ func (p *Primary) Run(ctx context.Context) (err error) {
 			r.teardown()
 		}
 		r.sp.stop()
-		for _, ln := range r.lns {
-			ln.Close()
-		}
+		r.closeListeners()
 		p.mu.Lock()
 		p.r = nil
 		p.mu.Unlock()
@@ -204,24 +204,30 @@ func (r *run) listen(ctx context.Context) error {
 	var addrs []net.Addr
 	for _, a := range r.p.Addrs {
 		if r.p.ReusePort {
-			// Resolve the port with a first SO_REUSEPORT socket, kept
-			// open (it is never accepted on, so close it: a listening
-			// socket would take a share of the connections).
+			// Resolve the port with a first SO_REUSEPORT listener, then
+			// hold the port with a socket bound but not listening (a
+			// listening one would take a share of the connections), made
+			// before the listener closes so the port is never free.
 			ln, err := listenReusePort(ctx, a)
 			if err != nil {
+				r.closeListeners()
 				return err
 			}
+			guard, err := reservePort(ln.Addr())
+			ln.Close()
+			if err != nil {
+				r.closeListeners()
+				return err
+			}
+			r.guards = append(r.guards, guard)
 			addrs = append(addrs, ln.Addr())
 			r.cfg.reuseAddrs = append(r.cfg.reuseAddrs, ln.Addr().String())
-			ln.Close()
 			continue
 		}
 		var lc net.ListenConfig
 		ln, err := lc.Listen(ctx, "tcp", a)
 		if err != nil {
-			for _, ln := range r.lns {
-				ln.Close()
-			}
+			r.closeListeners()
 			return err
 		}
 		r.lns = append(r.lns, ln)
@@ -231,6 +237,16 @@ func (r *run) listen(ctx context.Context) error {
 	r.p.addrs = addrs
 	r.p.mu.Unlock()
 	return nil
+}
+
+// closeListeners closes the shared listeners and the ReusePort guards.
+func (r *run) closeListeners() {
+	for _, ln := range r.lns {
+		ln.Close()
+	}
+	for _, g := range r.guards {
+		g.Close()
+	}
 }
 
 // loop is Run's event loop.

@@ -2,7 +2,10 @@ package cluster
 
 import (
 	"context"
+	"fmt"
+	"io"
 	"net"
+	"os"
 	"os/exec"
 	"runtime"
 	"syscall"
@@ -68,4 +71,51 @@ func listenReusePort(ctx context.Context, addr string) (net.Listener, error) {
 		return serr
 	}}
 	return lc.Listen(ctx, "tcp", addr)
+}
+
+// reservePort binds, without listening, an SO_REUSEPORT socket to addr,
+// the address of a listener the primary opened with listenReusePort: in
+// the workers' reuseport group it takes no connection (only listening
+// sockets do), and it keeps the port from other programs while no worker
+// holds it (all replaced at once, or in crash-loop backoff).
+func reservePort(addr net.Addr) (io.Closer, error) {
+	ta, ok := addr.(*net.TCPAddr)
+	if !ok {
+		return nil, fmt.Errorf("cluster: ReusePort: %v is not a TCP address", addr)
+	}
+	family, v6only := syscall.AF_INET, false
+	var sa syscall.Sockaddr
+	if ip4 := ta.IP.To4(); ip4 != nil {
+		sa = &syscall.SockaddrInet4{Port: ta.Port, Addr: [4]byte(ip4)}
+	} else {
+		family = syscall.AF_INET6
+		sa = &syscall.SockaddrInet6{Port: ta.Port, Addr: [16]byte(ta.IP.To16())}
+		v6only = !ta.IP.IsUnspecified() // as net.Listen: a wildcard is dual-stack
+	}
+	fd, err := syscall.Socket(family, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, os.NewSyscallError("socket", err)
+	}
+	opt := func(level, name int, on bool) error {
+		v := 0
+		if on {
+			v = 1
+		}
+		return os.NewSyscallError("setsockopt", syscall.SetsockoptInt(fd, level, name, v))
+	}
+	// SO_REUSEPORT only: with SO_REUSEADDR too, Linux would let any
+	// program with SO_REUSEADDR (net.Listen sets it) bind beside a socket
+	// that is not listening.
+	err = opt(syscall.SOL_SOCKET, 0xf /* SO_REUSEPORT */, true)
+	if err == nil && family == syscall.AF_INET6 {
+		err = opt(syscall.IPPROTO_IPV6, syscall.IPV6_V6ONLY, v6only)
+	}
+	if err == nil {
+		err = os.NewSyscallError("bind", syscall.Bind(fd, sa))
+	}
+	if err != nil {
+		syscall.Close(fd)
+		return nil, fmt.Errorf("cluster: ReusePort: reserving %v: %w", addr, err)
+	}
+	return os.NewFile(uintptr(fd), "reserved "+addr.String()), nil
 }

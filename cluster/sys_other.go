@@ -5,6 +5,7 @@ package cluster
 import (
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -31,6 +32,7 @@ func notifyPrimary(c chan<- os.Signal)                              { signal.Not
 func notifyWorker(chan<- os.Signal)                                 {}
 func inheritedFile(fd int, name string) *os.File                    { return os.NewFile(uintptr(fd), name) }
 func listenReusePort(context.Context, string) (net.Listener, error) { return nil, unsupported() }
+func reservePort(net.Addr) (io.Closer, error)                       { return nil, unsupported() }
 
 func killProcess(pid int) {
 	if p, err := os.FindProcess(pid); err == nil {

@@ -5,6 +5,7 @@ package cluster
 import (
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"os/exec"
 	"runtime"
@@ -29,5 +30,9 @@ const reusePortSupported = false
 // spread connections across processes (BSD and macOS give them all to the
 // last socket bound).
 func listenReusePort(context.Context, string) (net.Listener, error) {
+	return nil, fmt.Errorf("%w: ReusePort on %s", ErrUnsupported, runtime.GOOS)
+}
+
+func reservePort(net.Addr) (io.Closer, error) {
 	return nil, fmt.Errorf("%w: ReusePort on %s", ErrUnsupported, runtime.GOOS)
 }
