@@ -49,13 +49,7 @@ func TestReviewHandlerExits(t *testing.T) {
 	p := newPrimary(t, "review-handler", 1)
 	var stderr strings.Builder
 	p.Stderr = &lockedWriter{w: &stderr}
-	rec := record(p)
-	done := start(t, p)
-	rec.next(t, cluster.Listening, 30*time.Second)
-	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
-	defer cancel()
-	client := &http.Client{Transport: &http.Transport{}}
-	defer client.CloseIdleConnections()
+	rec, done, ctx, client := serveOne(t, p)
 	for _, path := range []string{"/panic", "/goexit"} {
 		if body, err := get(ctx, client, baseURL(p)+path); err == nil {
 			t.Errorf("GET %s = %q, nil error; want the connection aborted", path, body)

@@ -48,13 +48,7 @@ func workerServeCtx() {
 // the primary asked for (TestReviewHandlerExits).
 func TestServeContextEndsWhileServing(t *testing.T) {
 	p := newPrimary(t, "servectx", 1)
-	rec := record(p)
-	done := start(t, p)
-	rec.next(t, cluster.Listening, 30*time.Second)
-	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
-	defer cancel()
-	client := &http.Client{Transport: &http.Transport{}}
-	defer client.CloseIdleConnections()
+	rec, done, ctx, client := serveOne(t, p)
 	if body, err := get(ctx, client, baseURL(p)+"/stop"); err != nil || body != "stopping" {
 		t.Fatalf("GET /stop = %q, %v", body, err)
 	}
@@ -67,4 +61,19 @@ func TestServeContextEndsWhileServing(t *testing.T) {
 	if err := wait(t, done, 10*time.Second); err != nil {
 		t.Fatalf("Run() = %v", err)
 	}
+}
+
+// serveOne starts p, waits for its first worker to listen, and returns
+// the recorder, Run's result, a 10 s context and an HTTP client of its own
+// (closed with the test).
+func serveOne(t *testing.T, p *cluster.Primary) (*recorder, <-chan error, context.Context, *http.Client) {
+	t.Helper()
+	rec := record(p)
+	done := start(t, p)
+	rec.next(t, cluster.Listening, 30*time.Second)
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	t.Cleanup(cancel)
+	client := &http.Client{Transport: &http.Transport{}}
+	t.Cleanup(client.CloseIdleConnections)
+	return rec, done, ctx, client
 }
